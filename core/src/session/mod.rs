@@ -1,0 +1,1 @@
+//! Sessions: the table, tick-bucket expiry and password derivation (`SessionTrackerImpl.java`).

@@ -1,0 +1,1 @@
+//! Watches: one-shot, persistent and persistent-recursive, per connection (`WatchManager.java`).
