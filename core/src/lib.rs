@@ -21,7 +21,11 @@
 #![warn(missing_docs)]
 
 pub mod ids;
+pub mod input;
 pub mod lookup;
+pub mod node;
+pub mod output;
+pub mod prep;
 pub mod proto;
 pub mod session;
 pub mod time;

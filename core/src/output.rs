@@ -1,0 +1,74 @@
+//! What the node asks the shell to do. Every effect is an output; the shell executes them in
+//! the order they were polled, keeping order per connection and on the disk queue.
+
+use crate::ids::ConnId;
+use crate::proto::{ConnectResponse, ReplyHeader, Response, WatcherEvent};
+use crate::txn::Txn;
+
+/// Why the node closes a connection (for logs and metrics; nothing is sent to the client).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The connection's bytes did not parse as the protocol.
+    Malformed,
+    /// An unknown opcode (or `check` outside multi): answered UNIMPLEMENTED, then closed.
+    Unimplemented,
+    /// The client's last seen zxid is ahead of this server: it must try another server.
+    ZxidAhead,
+    /// The session it asked to resume is unknown, expired, or the password was wrong.
+    InvalidSession,
+    /// The session moved to another connection.
+    SessionMoved,
+    /// The client closed its session.
+    SessionClosed,
+    /// The session expired.
+    SessionExpired,
+    /// An auth (or sasl) packet failed.
+    AuthFailed,
+    /// The node refused a new session (table full).
+    Overloaded,
+}
+
+/// One effect.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// Send the handshake reply (a bare ConnectResponse frame, no reply header). For an
+    /// invalid session it is followed by `CloseConn`.
+    Handshake {
+        /// To whom.
+        conn: ConnId,
+        /// The reply.
+        response: ConnectResponse,
+    },
+    /// Send a reply frame: the header, and the body when `header.err == 0`.
+    Reply {
+        /// To whom.
+        conn: ConnId,
+        /// xid, zxid, err.
+        header: ReplyHeader,
+        /// The body.
+        body: Response,
+    },
+    /// Send a watch notification (xid -1).
+    Notify {
+        /// To whom.
+        conn: ConnId,
+        /// The zxid in the notification's header.
+        zxid: i64,
+        /// The event.
+        event: WatcherEvent,
+    },
+    /// Append these txns to the log and fsync; then step `Input::Persisted{upto: last zxid}`.
+    /// Nothing in them may be acknowledged before that. Batches never overlap.
+    Persist {
+        /// Txns in zxid order.
+        txns: Vec<Txn>,
+    },
+    /// Close the connection after writing everything emitted for it before. The node has
+    /// already forgotten it; the shell must not step `ConnClosed` for it.
+    CloseConn {
+        /// Which.
+        conn: ConnId,
+        /// Why.
+        why: CloseReason,
+    },
+}
