@@ -16,6 +16,8 @@
 //! meaning. Null vectors read as empty. `ustring`s must be UTF-8, or Java's CESU-8 form of
 //! characters beyond the BMP; anything else is a [`DecodeError`] (Java would substitute U+FFFD).
 
+#[cfg(any(test, feature = "testing"))]
+pub mod arbitrary;
 mod connect;
 mod error;
 mod event;
@@ -42,5 +44,7 @@ pub use response::{
 };
 pub use wire::{DecodeError, STAT_LEN};
 
+#[cfg(test)]
+mod props_test;
 #[cfg(test)]
 mod vectors_test;
