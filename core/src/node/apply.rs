@@ -7,8 +7,8 @@ use super::conn::{Entry, Phase, Shape};
 use super::{Node, Waiter};
 use crate::ids::{ConnId, SessionId, Xid, Zxid};
 use crate::output::{CloseReason, Output};
-use crate::proto::{MultiResult, ReplyHeader, Response, WatcherEvent, KEEPER_STATE_SYNC_CONNECTED};
 use crate::prep::Prep;
+use crate::proto::{MultiResult, ReplyHeader, Response, WatcherEvent, KEEPER_STATE_SYNC_CONNECTED};
 use crate::txn::{OpResult, Txn, TxnOp};
 
 impl Node {
@@ -17,14 +17,20 @@ impl Node {
     pub(super) fn flush_persist(&mut self) {
         if self.in_flight.is_empty() && !self.unflushed.is_empty() {
             self.in_flight = std::mem::take(&mut self.unflushed);
-            self.outbox.push_back(Output::Persist { txns: self.in_flight.clone() });
+            self.outbox.push_back(Output::Persist {
+                txns: self.in_flight.clone(),
+            });
         }
     }
 
     /// The batch in flight is durable: apply it.
     pub(super) fn on_persisted(&mut self, upto: Zxid) {
         let last = self.in_flight.last().map(|t| t.zxid);
-        assert_eq!(last, Some(upto), "Persisted must answer the batch in flight");
+        assert_eq!(
+            last,
+            Some(upto),
+            "Persisted must answer the batch in flight"
+        );
         for txn in std::mem::take(&mut self.in_flight) {
             self.apply_committed(&txn);
         }
@@ -33,10 +39,17 @@ impl Node {
     /// Applies one durable txn: tree, sessions, watches, then whoever waits for it.
     pub(super) fn apply_committed(&mut self, txn: &Txn) {
         let applied = self.tree.apply(txn);
-        assert_eq!(self.tree.last_applied(), txn.zxid, "tree did not advance to {}", txn.zxid);
+        assert_eq!(
+            self.tree.last_applied(),
+            txn.zxid,
+            "tree did not advance to {}",
+            txn.zxid
+        );
         self.overlay.applied_through(txn.zxid);
         match &txn.op {
-            TxnOp::CreateSession { timeout_ms } => self.sessions.add(txn.session, *timeout_ms, self.now),
+            TxnOp::CreateSession { timeout_ms } => {
+                self.sessions.add(txn.session, *timeout_ms, self.now)
+            }
             TxnOp::CloseSession { .. } => drop(self.sessions.remove(txn.session)),
             _ => {}
         }
@@ -66,7 +79,11 @@ impl Node {
 
     /// Closes the connection of a session that ended, without a reply.
     fn end_session_conn(&mut self, session: SessionId) {
-        let conn = self.conns.iter().find(|(_, c)| c.session == Some(session)).map(|(id, _)| *id);
+        let conn = self
+            .conns
+            .iter()
+            .find(|(_, c)| c.session == Some(session))
+            .map(|(id, _)| *id);
         if let Some(conn) = conn {
             self.conns.get_mut(&conn).expect("found").session = None;
             self.close(conn, CloseReason::SessionExpired);
@@ -74,14 +91,26 @@ impl Node {
     }
 
     fn answer_write(&mut self, conn: ConnId, zxid: Zxid, result: OpResult) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
-        let slot = c.queue.iter_mut().find(|e| matches!(e, Entry::Write { zxid: z, .. } if *z == zxid));
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        let slot = c
+            .queue
+            .iter_mut()
+            .find(|e| matches!(e, Entry::Write { zxid: z, .. } if *z == zxid));
         let slot = slot.expect("a waiting write sits in its connection's queue");
-        let Entry::Write { xid, shape, .. } = slot else { unreachable!("matched a write") };
+        let Entry::Write { xid, shape, .. } = slot else {
+            unreachable!("matched a write")
+        };
         let closes = *shape == Shape::CloseSession;
         let close = closes.then_some(CloseReason::SessionClosed);
         let body = reply_body(shape, result);
-        *slot = Entry::Done { xid: *xid, zxid: Some(zxid.as_i64()), result: Ok(body), close };
+        *slot = Entry::Done {
+            xid: *xid,
+            zxid: Some(zxid.as_i64()),
+            result: Ok(body),
+            close,
+        };
         if closes {
             c.session = None;
         }
@@ -91,11 +120,19 @@ impl Node {
     /// Emits every reply at the head of the connection's queue that is ready.
     pub(super) fn drain(&mut self, conn: ConnId) {
         loop {
-            let Some(c) = self.conns.get_mut(&conn) else { return };
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
             let (xid, zxid, result, close) = match c.queue.front() {
                 None | Some(Entry::Write { .. }) => return,
                 Some(Entry::Done { .. }) => {
-                    let Some(Entry::Done { xid, zxid, result, close }) = c.queue.pop_front() else {
+                    let Some(Entry::Done {
+                        xid,
+                        zxid,
+                        result,
+                        close,
+                    }) = c.queue.pop_front()
+                    else {
                         unreachable!("front was done")
                     };
                     (xid, zxid, result, close)
@@ -104,8 +141,10 @@ impl Node {
                     let Some(Entry::Read { xid, req }) = c.queue.pop_front() else {
                         unreachable!("front was a read")
                     };
-                    let session = c.session.expect("a queued read has a session");
-                    let result = self.answer_read(conn, session, req).map_err(|e| e.code());
+                    let result = match c.session {
+                        Some(session) => self.answer_read(conn, session, req).map_err(|e| e.code()),
+                        None => Err(crate::proto::ZkError::SessionExpired.code()),
+                    };
                     (xid, None, result, None)
                 }
             };
@@ -120,12 +159,20 @@ impl Node {
         }
     }
 
-    fn emit_reply(&mut self, conn: ConnId, xid: Xid, zxid: Option<i64>, result: Result<Response, i32>) {
+    fn emit_reply(
+        &mut self,
+        conn: ConnId,
+        xid: Xid,
+        zxid: Option<i64>,
+        result: Result<Response, i32>,
+    ) {
         let c = self.conns.get_mut(&conn).expect("caller checked");
         let zxid = if xid == Xid::AUTH {
             0
         } else {
-            let z = zxid.unwrap_or(self.tree.last_applied().as_i64()).max(c.last_zxid_sent);
+            let z = zxid
+                .unwrap_or(self.tree.last_applied().as_i64())
+                .max(c.last_zxid_sent);
             c.last_zxid_sent = z;
             z
         };
@@ -155,9 +202,12 @@ impl Node {
     fn reap(&mut self) {
         let cfg = self.config.config();
         let now_ms = i64::try_from(self.now.as_millis()).expect("time fits in i64");
-        let per_run = u64::from(cfg.container_max_per_minute) * cfg.container_check_interval_ms / 60_000;
+        let per_run =
+            u64::from(cfg.container_max_per_minute) * cfg.container_check_interval_ms / 60_000;
         let limit = usize::try_from(per_run.max(1)).unwrap_or(usize::MAX);
-        let candidates = self.tree.reap_candidates(now_ms, cfg.container_max_never_used_ms);
+        let candidates = self
+            .tree
+            .reap_candidates(now_ms, cfg.container_max_never_used_ms);
         for path in candidates.into_iter().take(limit) {
             let prep_cfg = self.config.config().prep;
             let mut prep = Prep::new(&self.tree, &self.overlay, &[], SessionId(0), prep_cfg);
@@ -181,7 +231,13 @@ fn reply_body(shape: &Shape, result: OpResult) -> Response {
         (Shape::SetAcl, OpResult::AclSet { stat }) => Response::SetAcl { stat },
         (Shape::Multi(shapes), OpResult::Multi(results)) => {
             assert_eq!(shapes.len(), results.len(), "one result per multi op");
-            Response::Multi(shapes.iter().zip(results).map(|(s, r)| multi_result(s, r)).collect())
+            Response::Multi(
+                shapes
+                    .iter()
+                    .zip(results)
+                    .map(|(s, r)| multi_result(s, r))
+                    .collect(),
+            )
         }
         (shape, result) => unreachable!("txn result {result:?} does not fit request {shape:?}"),
     }

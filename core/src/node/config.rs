@@ -84,7 +84,10 @@ pub enum ConfigError {
 }
 
 fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { key, problem: problem.into() }
+    ConfigError::Invalid {
+        key,
+        problem: problem.into(),
+    }
 }
 
 impl NodeConfig {
@@ -94,22 +97,37 @@ impl NodeConfig {
     /// The first bad key and its problem.
     pub fn validate(self) -> Result<ValidConfig, ConfigError> {
         if self.tick_ms == 0 || self.tick_ms > 600_000 {
-            return Err(invalid("tickTime", format!("{} ms is outside 1..=600000", self.tick_ms)));
+            return Err(invalid(
+                "tickTime",
+                format!("{} ms is outside 1..=600000", self.tick_ms),
+            ));
         }
         if self.server_id.0 >= 0x7f {
-            return Err(invalid("myid", format!("{} must be below 127", self.server_id.0)));
+            return Err(invalid(
+                "myid",
+                format!("{} must be below 127", self.server_id.0),
+            ));
         }
         let tick = i32::try_from(self.tick_ms).expect("bounded above");
         let min = self.min_session_timeout_ms.unwrap_or(2 * tick);
         let max = self.max_session_timeout_ms.unwrap_or(20 * tick);
         if min <= 0 {
-            return Err(invalid("minSessionTimeout", format!("{min} must be positive")));
+            return Err(invalid(
+                "minSessionTimeout",
+                format!("{min} must be positive"),
+            ));
         }
         if max < min {
-            return Err(invalid("maxSessionTimeout", format!("{max} is below minSessionTimeout {min}")));
+            return Err(invalid(
+                "maxSessionTimeout",
+                format!("{max} is below minSessionTimeout {min}"),
+            ));
         }
         if self.container_check_interval_ms == 0 {
-            return Err(invalid("znode.container.checkIntervalMs", "must be positive"));
+            return Err(invalid(
+                "znode.container.checkIntervalMs",
+                "must be positive",
+            ));
         }
         if let Some(digest) = &self.super_digest {
             if digest.split(':').count() != 2 {
@@ -119,7 +137,11 @@ impl NodeConfig {
                 ));
             }
         }
-        Ok(ValidConfig { inner: self, min_timeout_ms: min, max_timeout_ms: max })
+        Ok(ValidConfig {
+            inner: self,
+            min_timeout_ms: min,
+            max_timeout_ms: max,
+        })
     }
 }
 
@@ -129,18 +151,31 @@ mod tests {
 
     #[test]
     fn defaults_validate_with_java_timeout_clamp() {
-        let valid = NodeConfig::default().validate().expect("defaults are valid");
+        let valid = NodeConfig::default()
+            .validate()
+            .expect("defaults are valid");
         assert_eq!(valid.session_timeout_range_ms(), (4000, 40000));
     }
 
     #[test]
     fn bad_values_name_their_key() {
-        let err = NodeConfig { tick_ms: 0, ..NodeConfig::default() }.validate().unwrap_err();
+        let err = NodeConfig {
+            tick_ms: 0,
+            ..NodeConfig::default()
+        }
+        .validate()
+        .unwrap_err();
         assert!(err.to_string().starts_with("tickTime:"), "{err}");
-        let cfg = NodeConfig { max_session_timeout_ms: Some(1000), ..NodeConfig::default() };
+        let cfg = NodeConfig {
+            max_session_timeout_ms: Some(1000),
+            ..NodeConfig::default()
+        };
         let err = cfg.validate().unwrap_err();
         assert!(err.to_string().starts_with("maxSessionTimeout:"), "{err}");
-        let cfg = NodeConfig { super_digest: Some("nocolon".into()), ..NodeConfig::default() };
+        let cfg = NodeConfig {
+            super_digest: Some("nocolon".into()),
+            ..NodeConfig::default()
+        };
         assert!(cfg.validate().is_err());
     }
 }

@@ -50,7 +50,12 @@ pub(crate) enum Entry {
     /// A write whose txn is not applied yet.
     Write { xid: Xid, zxid: Zxid, shape: Shape },
     /// A finished reply (an applied write, or a failed one), emitted when it reaches the head.
-    Done { xid: Xid, zxid: Option<i64>, result: Result<Response, i32>, close: Option<CloseReason> },
+    Done {
+        xid: Xid,
+        zxid: Option<i64>,
+        result: Result<Response, i32>,
+        close: Option<CloseReason>,
+    },
 }
 
 /// One client connection.
@@ -71,7 +76,14 @@ pub(crate) struct Conn {
 
 impl Conn {
     pub(crate) fn new(peer_ip: Option<String>) -> Self {
-        let ids = peer_ip.map(|ip| vec![Id { scheme: "ip".into(), id: ip }]).unwrap_or_default();
+        let ids = peer_ip
+            .map(|ip| {
+                vec![Id {
+                    scheme: "ip".into(),
+                    id: ip,
+                }]
+            })
+            .unwrap_or_default();
         Self {
             phase: Phase::AwaitingConnect,
             session: None,

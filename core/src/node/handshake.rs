@@ -13,7 +13,9 @@ use crate::txn::TxnOp;
 impl Node {
     /// Routes a frame by the connection's phase.
     pub(super) fn on_frame(&mut self, conn: ConnId, frame: Bytes) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         match c.phase {
             Phase::AwaitingConnect => self.on_connect(conn, &frame),
             Phase::CreatingSession { .. } => {
@@ -53,7 +55,12 @@ impl Node {
             return;
         }
         let session = self.sessions.allocate_id();
-        let zxid = self.submit(session, Xid(0), TxnOp::CreateSession { timeout_ms }, Waiter::Connect(conn));
+        let zxid = self.submit(
+            session,
+            Xid(0),
+            TxnOp::CreateSession { timeout_ms },
+            Waiter::Connect(conn),
+        );
         let c = self.conns.get_mut(&conn).expect("caller checked");
         c.phase = Phase::CreatingSession { zxid };
     }
@@ -97,7 +104,11 @@ impl Node {
             read_only: c.read_only_byte.then_some(false),
         };
         self.outbox.push_back(Output::Handshake { conn, response });
-        while let Some(frame) = self.conns.get_mut(&conn).and_then(|c| c.backlog.pop_front()) {
+        while let Some(frame) = self
+            .conns
+            .get_mut(&conn)
+            .and_then(|c| c.backlog.pop_front())
+        {
             self.on_request(conn, &frame);
         }
     }

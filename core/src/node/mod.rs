@@ -84,8 +84,12 @@ impl Node {
     #[must_use]
     pub fn recover(config: ValidConfig, recovered: Recovered, now: Instant) -> Self {
         let cfg = config.config();
-        let mut sessions =
-            SessionTable::new(cfg.server_id, cfg.tick_ms, now.as_millis(), cfg.session_secret);
+        let mut sessions = SessionTable::new(
+            cfg.server_id,
+            cfg.tick_ms,
+            now.as_millis(),
+            cfg.session_secret,
+        );
         for (id, timeout_ms) in &recovered.sessions {
             sessions.add(*id, *timeout_ms, now);
         }
@@ -106,7 +110,11 @@ impl Node {
             next_reap,
         };
         for txn in recovered.log {
-            assert!(txn.zxid > node.last_assigned, "log out of order at {}", txn.zxid);
+            assert!(
+                txn.zxid > node.last_assigned,
+                "log out of order at {}",
+                txn.zxid
+            );
             node.last_assigned = txn.zxid;
             node.apply_committed(&txn);
         }
@@ -117,7 +125,10 @@ impl Node {
 
     /// Feeds one input. The caller drains `poll_output` before the next step.
     pub fn step(&mut self, now: Instant, input: Input) {
-        debug_assert!(self.outbox.is_empty(), "the shell must drain outputs before stepping");
+        debug_assert!(
+            self.outbox.is_empty(),
+            "the shell must drain outputs before stepping"
+        );
         assert!(now >= self.now, "time went back: {now:?} < {:?}", self.now);
         self.now = now;
         match input {
@@ -182,11 +193,15 @@ impl Node {
     /// Requests queued on a connection, waiting for their turn (flow control for the shell).
     #[must_use]
     pub fn queued(&self, conn: ConnId) -> usize {
-        self.conns.get(&conn).map_or(0, |c| c.queue.len() + c.backlog.len())
+        self.conns
+            .get(&conn)
+            .map_or(0, |c| c.queue.len() + c.backlog.len())
     }
 
     fn forget_conn(&mut self, conn: ConnId) {
-        let Some(c) = self.conns.remove(&conn) else { return };
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
         self.watches.remove_conn(conn);
         if let Some(session) = c.session {
             self.sessions.unbind(session, conn);
@@ -199,26 +214,42 @@ impl Node {
         self.sessions.check_invariants();
         self.watches.check_invariants();
         let applied = self.tree.last_applied();
-        assert!(self.last_assigned >= applied, "assigned {} < applied {applied}", self.last_assigned);
+        assert!(
+            self.last_assigned >= applied,
+            "assigned {} < applied {applied}",
+            self.last_assigned
+        );
         let pending = self.in_flight.iter().chain(&self.unflushed);
         let mut prev = applied;
         for txn in pending {
             assert!(txn.zxid > prev, "pending txns out of order at {}", txn.zxid);
             prev = txn.zxid;
         }
-        assert_eq!(prev, self.last_assigned, "every assigned zxid is pending or applied");
+        assert_eq!(
+            prev, self.last_assigned,
+            "every assigned zxid is pending or applied"
+        );
         if let Some((first, _)) = self.waiting.first_key_value() {
             assert!(*first > applied, "waiter for applied zxid {first}");
         }
         if self.in_flight.is_empty() {
-            assert!(self.unflushed.is_empty(), "txns wait while the disk is idle");
+            assert!(
+                self.unflushed.is_empty(),
+                "txns wait while the disk is idle"
+            );
         }
         if self.in_flight.is_empty() && self.unflushed.is_empty() {
-            assert!(self.overlay.is_empty(), "outstanding changes with no pending txn");
+            assert!(
+                self.overlay.is_empty(),
+                "outstanding changes with no pending txn"
+            );
         }
         for (id, c) in &self.conns {
             if let Some(s) = c.session {
-                let session = self.sessions.get(s).expect("a connection's session is alive");
+                let session = self
+                    .sessions
+                    .get(s)
+                    .expect("a connection's session is alive");
                 assert_eq!(session.conn, Some(*id), "session {s} is bound elsewhere");
             }
         }

@@ -16,7 +16,12 @@ type ReadResult = Result<Response, ZkError>;
 impl Node {
     /// Answers a queued read. Watches are registered at the moment the state is read, so no
     /// change between the read and the registration can be missed.
-    pub(super) fn answer_read(&mut self, conn: ConnId, session: SessionId, req: Request) -> ReadResult {
+    pub(super) fn answer_read(
+        &mut self,
+        conn: ConnId,
+        session: SessionId,
+        req: Request,
+    ) -> ReadResult {
         match req {
             Request::Ping => Ok(Response::Empty),
             Request::Exists { path, watch } => self.read_exists(conn, &path, watch),
@@ -43,7 +48,9 @@ impl Node {
                 removed.then_some(Response::Empty).ok_or(ZkError::NoWatcher)
             }
             Request::AddWatch { path, mode } => self.add_watch(conn, &path, mode),
-            Request::GetEphemerals { prefix } => Ok(self.read_ephemerals(session, prefix.as_deref())),
+            Request::GetEphemerals { prefix } => {
+                Ok(self.read_ephemerals(session, prefix.as_deref()))
+            }
             Request::GetAllChildrenNumber { path } => self.read_descendants(conn, &path),
             Request::WhoAmI => Ok(self.who_am_i(conn)),
             Request::SetWatches(sw) => {
@@ -116,8 +123,15 @@ impl Node {
         if !admin && !self.allowed(conn, node.acl(), perms::READ) {
             return Err(ZkError::NoAuth);
         }
-        let acl_list = if admin { node.acl().to_vec() } else { acl::mask_digest(node.acl()) };
-        Ok(Response::GetAcl { acl: acl_list, stat: node.stat() })
+        let acl_list = if admin {
+            node.acl().to_vec()
+        } else {
+            acl::mask_digest(node.acl())
+        };
+        Ok(Response::GetAcl {
+            acl: acl_list,
+            stat: node.stat(),
+        })
     }
 
     fn read_multi(&mut self, conn: ConnId, ops: &[ReadOp]) -> Vec<MultiReadResult> {
@@ -128,7 +142,9 @@ impl Node {
                     .read_children(conn, path, *watch)
                     .map(|(children, _)| MultiReadResult::GetChildren { children }),
                 ReadOp::GetData { path, watch } => match self.read_data(conn, path, *watch) {
-                    Ok(Response::GetData { data, stat }) => Ok(MultiReadResult::GetData { data, stat }),
+                    Ok(Response::GetData { data, stat }) => {
+                        Ok(MultiReadResult::GetData { data, stat })
+                    }
                     Ok(other) => unreachable!("read_data answered {other:?}"),
                     Err(e) => Err(e),
                 },
@@ -174,7 +190,10 @@ impl Node {
         let clients = self.conns[&conn]
             .ids
             .iter()
-            .map(|id| ClientInfo { auth_scheme: id.scheme.clone(), user: id.id.clone() })
+            .map(|id| ClientInfo {
+                auth_scheme: id.scheme.clone(),
+                user: id.id.clone(),
+            })
             .collect();
         Response::WhoAmI { clients }
     }
@@ -211,8 +230,16 @@ impl Node {
             self.watches.add(conn, p, WatchKind::PersistentRecursive);
         }
         for (event_type, p) in fire {
-            let event = WatcherEvent { event_type, state: KEEPER_STATE_SYNC_CONNECTED, path: p.clone() };
-            self.outbox.push_back(Output::Notify { conn, zxid: -1, event });
+            let event = WatcherEvent {
+                event_type,
+                state: KEEPER_STATE_SYNC_CONNECTED,
+                path: p.clone(),
+            };
+            self.outbox.push_back(Output::Notify {
+                conn,
+                zxid: -1,
+                event,
+            });
         }
     }
 }

@@ -5,9 +5,7 @@ use super::{Node, Waiter};
 use crate::ids::{ConnId, SessionId, Xid, Zxid};
 use crate::output::CloseReason;
 use crate::prep::{Prep, WriteOp};
-use crate::proto::{
-    decode_request, MultiOp, MultiResult, OpCode, Request, Response, ZkError,
-};
+use crate::proto::{decode_request, MultiOp, MultiResult, OpCode, Request, Response, ZkError};
 use crate::tree::acl;
 use crate::txn::{Txn, TxnOp};
 
@@ -36,12 +34,16 @@ impl Node {
     /// Decides how a request is answered: now-or-in-turn from current state, or by a txn.
     fn entry_for(&mut self, conn: ConnId, session: SessionId, xid: Xid, req: Request) -> Entry {
         match req {
-            Request::Unknown { .. } | Request::Check { .. } => {
-                done(xid, Err(ZkError::Unimplemented), Some(CloseReason::Unimplemented))
-            }
+            Request::Unknown { .. } | Request::Check { .. } => done(
+                xid,
+                Err(ZkError::Unimplemented),
+                Some(CloseReason::Unimplemented),
+            ),
             Request::Malformed { .. } => done(xid, Err(ZkError::MarshallingError), None),
             Request::Reconfig { .. } => done(xid, Err(ZkError::Unimplemented), None),
-            Request::Sasl { .. } => done(xid, Err(ZkError::AuthFailed), Some(CloseReason::AuthFailed)),
+            Request::Sasl { .. } => {
+                done(xid, Err(ZkError::AuthFailed), Some(CloseReason::AuthFailed))
+            }
             Request::Auth { scheme, auth, .. } => self.on_auth(conn, xid, &scheme, auth.as_deref()),
             Request::CloseSession => {
                 let prepared = self.prep_close_session(Some(conn), session);
@@ -49,7 +51,11 @@ impl Node {
                 self.write_entry(conn, session, xid, Ok(prepared), Shape::CloseSession)
             }
             Request::Create { op, req, ttl } => {
-                let shape = if op == OpCode::Create { Shape::Create } else { Shape::Create2 };
+                let shape = if op == OpCode::Create {
+                    Shape::Create
+                } else {
+                    Shape::Create2
+                };
                 let w = WriteOp::Create {
                     container: op == OpCode::CreateContainer,
                     path: &req.path,
@@ -62,16 +68,35 @@ impl Node {
                 self.write_entry(conn, session, xid, result, shape)
             }
             Request::Delete { path, version } => {
-                let result = self.prep_write(conn, session, WriteOp::Delete { path: &path, version });
+                let result = self.prep_write(
+                    conn,
+                    session,
+                    WriteOp::Delete {
+                        path: &path,
+                        version,
+                    },
+                );
                 self.write_entry(conn, session, xid, result, Shape::Delete)
             }
-            Request::SetData { path, data, version } => {
-                let w = WriteOp::SetData { path: &path, data: &data, version };
+            Request::SetData {
+                path,
+                data,
+                version,
+            } => {
+                let w = WriteOp::SetData {
+                    path: &path,
+                    data: &data,
+                    version,
+                };
                 let result = self.prep_write(conn, session, w);
                 self.write_entry(conn, session, xid, result, Shape::SetData)
             }
             Request::SetAcl { path, acl, version } => {
-                let w = WriteOp::SetAcl { path: &path, acl: &acl, version };
+                let w = WriteOp::SetAcl {
+                    path: &path,
+                    acl: &acl,
+                    version,
+                };
                 let result = self.prep_write(conn, session, w);
                 self.write_entry(conn, session, xid, result, Shape::SetAcl)
             }
@@ -81,16 +106,39 @@ impl Node {
     }
 
     /// Prepares the closeSession txn of a session (a client close or an expiry).
-    pub(super) fn prep_close_session(&self, conn: Option<ConnId>, session: SessionId) -> (TxnOp, Changes) {
-        let ids = conn.and_then(|c| self.conns.get(&c)).map_or(&[][..], |c| &c.ids[..]);
-        let mut prep = Prep::new(&self.tree, &self.overlay, ids, session, self.config.config().prep);
+    pub(super) fn prep_close_session(
+        &self,
+        conn: Option<ConnId>,
+        session: SessionId,
+    ) -> (TxnOp, Changes) {
+        let ids = conn
+            .and_then(|c| self.conns.get(&c))
+            .map_or(&[][..], |c| &c.ids[..]);
+        let mut prep = Prep::new(
+            &self.tree,
+            &self.overlay,
+            ids,
+            session,
+            self.config.config().prep,
+        );
         let op = prep.close_session();
         (op, prep.into_changes())
     }
 
-    fn prep_write(&mut self, conn: ConnId, session: SessionId, op: WriteOp<'_>) -> Result<(TxnOp, Changes), ZkError> {
+    fn prep_write(
+        &mut self,
+        conn: ConnId,
+        session: SessionId,
+        op: WriteOp<'_>,
+    ) -> Result<(TxnOp, Changes), ZkError> {
         let ids = &self.conns[&conn].ids;
-        let mut prep = Prep::new(&self.tree, &self.overlay, ids, session, self.config.config().prep);
+        let mut prep = Prep::new(
+            &self.tree,
+            &self.overlay,
+            ids,
+            session,
+            self.config.config().prep,
+        );
         let txn = prep.write(op)?;
         Ok((txn, prep.into_changes()))
     }
@@ -102,14 +150,23 @@ impl Node {
         let writes: Vec<WriteOp<'_>> = ops.iter().map(write_op).collect();
         let shapes: Vec<Shape> = ops.iter().map(shape_of).collect();
         let ids = &self.conns[&conn].ids;
-        let mut prep = Prep::new(&self.tree, &self.overlay, ids, session, self.config.config().prep);
+        let mut prep = Prep::new(
+            &self.tree,
+            &self.overlay,
+            ids,
+            session,
+            self.config.config().prep,
+        );
         match prep.multi(&writes) {
             Ok(txn) => {
                 let changes = prep.into_changes();
                 self.write_entry(conn, session, xid, Ok((txn, changes)), Shape::Multi(shapes))
             }
             Err(codes) => {
-                let results = codes.into_iter().map(|err| MultiResult::Error { err }).collect();
+                let results = codes
+                    .into_iter()
+                    .map(|err| MultiResult::Error { err })
+                    .collect();
                 done(xid, Ok(Response::Multi(results)), None)
             }
         }
@@ -135,11 +192,23 @@ impl Node {
     }
 
     /// Assigns the next zxid to a txn and queues it for the disk.
-    pub(super) fn submit(&mut self, session: SessionId, cxid: Xid, op: TxnOp, waiter: Waiter) -> Zxid {
+    pub(super) fn submit(
+        &mut self,
+        session: SessionId,
+        cxid: Xid,
+        op: TxnOp,
+        waiter: Waiter,
+    ) -> Zxid {
         let zxid = self.last_assigned.next();
         self.last_assigned = zxid;
         let time_ms = i64::try_from(self.now.as_millis()).expect("time fits in i64");
-        self.unflushed.push(Txn { zxid, time_ms, session, cxid, op });
+        self.unflushed.push(Txn {
+            zxid,
+            time_ms,
+            session,
+            cxid,
+            op,
+        });
         let old = self.waiting.insert(zxid, waiter);
         assert!(old.is_none(), "zxid {zxid} assigned twice");
         zxid
@@ -154,19 +223,34 @@ impl Node {
         let id = acl::digest_id(credential.expect("checked above"));
         let is_super = self.config.config().super_digest.as_deref() == Some(id.as_str());
         let c = self.conns.get_mut(&conn).expect("caller checked");
-        let digest = crate::proto::Id { scheme: "digest".into(), id };
+        let digest = crate::proto::Id {
+            scheme: "digest".into(),
+            id,
+        };
         if !c.ids.contains(&digest) {
             c.ids.push(digest);
         }
         if is_super && !c.is_super() {
-            c.ids.push(crate::proto::Id { scheme: "super".into(), id: String::new() });
+            c.ids.push(crate::proto::Id {
+                scheme: "super".into(),
+                id: String::new(),
+            });
         }
-        Entry::Done { xid, zxid: Some(0), result: Ok(Response::Empty), close: None }
+        Entry::Done {
+            xid,
+            zxid: Some(0),
+            result: Ok(Response::Empty),
+            close: None,
+        }
     }
 
     /// Queues an entry and answers whatever is at the head.
     fn push(&mut self, conn: ConnId, entry: Entry) {
-        self.conns.get_mut(&conn).expect("caller checked").queue.push_back(entry);
+        self.conns
+            .get_mut(&conn)
+            .expect("caller checked")
+            .queue
+            .push_back(entry);
         self.drain(conn);
     }
 }
@@ -175,7 +259,12 @@ pub(super) type Changes = std::collections::BTreeMap<String, Option<crate::prep:
 
 /// A finished reply, in turn.
 fn done(xid: Xid, result: Result<Response, ZkError>, close: Option<CloseReason>) -> Entry {
-    Entry::Done { xid, zxid: None, result: result.map_err(ZkError::code), close }
+    Entry::Done {
+        xid,
+        zxid: None,
+        result: result.map_err(ZkError::code),
+        close,
+    }
 }
 
 fn write_op(op: &MultiOp) -> WriteOp<'_> {
@@ -188,21 +277,34 @@ fn write_op(op: &MultiOp) -> WriteOp<'_> {
             flags: req.flags,
             ttl: *ttl,
         },
-        MultiOp::Delete { path, version } => WriteOp::Delete { path, version: *version },
-        MultiOp::SetData { path, data, version } => {
-            WriteOp::SetData { path, data, version: *version }
-        }
-        MultiOp::Check { path, version } => WriteOp::Check { path, version: *version },
+        MultiOp::Delete { path, version } => WriteOp::Delete {
+            path,
+            version: *version,
+        },
+        MultiOp::SetData {
+            path,
+            data,
+            version,
+        } => WriteOp::SetData {
+            path,
+            data,
+            version: *version,
+        },
+        MultiOp::Check { path, version } => WriteOp::Check {
+            path,
+            version: *version,
+        },
     }
 }
 
 fn shape_of(op: &MultiOp) -> Shape {
     match op {
-        MultiOp::Create { op: OpCode::Create, .. } => Shape::Create,
+        MultiOp::Create {
+            op: OpCode::Create, ..
+        } => Shape::Create,
         MultiOp::Create { .. } => Shape::Create2,
         MultiOp::Delete { .. } => Shape::Delete,
         MultiOp::SetData { .. } => Shape::SetData,
         MultiOp::Check { .. } => Shape::Check,
     }
 }
-

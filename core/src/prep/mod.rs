@@ -93,7 +93,12 @@ struct Mode {
 }
 
 fn mode_of(flags: i32) -> Option<Mode> {
-    let m = |sequential, ephemeral, container, ttl| Mode { sequential, ephemeral, container, ttl };
+    let m = |sequential, ephemeral, container, ttl| Mode {
+        sequential,
+        ephemeral,
+        container,
+        ttl,
+    };
     Some(match flags {
         0 => m(false, false, false, false),
         1 => m(false, true, false, false),
@@ -126,7 +131,14 @@ impl<'a> Prep<'a> {
         session: SessionId,
         config: PrepConfig,
     ) -> Self {
-        Self { tree, pending, local: BTreeMap::new(), ids, session, config }
+        Self {
+            tree,
+            pending,
+            local: BTreeMap::new(),
+            ids,
+            session,
+            config,
+        }
     }
 
     /// The changes this preparation made, to merge into the overlay once the txn is accepted.
@@ -157,18 +169,31 @@ impl<'a> Prep<'a> {
     /// The ZooKeeper error the request fails with, first failing check first.
     pub fn write(&mut self, op: WriteOp<'_>) -> Result<TxnOp, ZkError> {
         match op {
-            WriteOp::Create { container, path, data, acl, flags, ttl } => {
-                self.create(container, path, data, acl, flags, ttl)
-            }
+            WriteOp::Create {
+                container,
+                path,
+                data,
+                acl,
+                flags,
+                ttl,
+            } => self.create(container, path, data, acl, flags, ttl),
             WriteOp::Delete { path, version } => self.delete(path, version),
-            WriteOp::SetData { path, data, version } => self.set_data(path, data, version),
+            WriteOp::SetData {
+                path,
+                data,
+                version,
+            } => self.set_data(path, data, version),
             WriteOp::SetAcl { path, acl, version } => self.set_acl(path, acl, version),
             WriteOp::Check { path, version } => self.check(path, version),
         }
     }
 
     fn create_mode(&self, container: bool, flags: i32, ttl: Option<i64>) -> Result<Mode, ZkError> {
-        let mode = if container { mode_of(4) } else { mode_of(flags) };
+        let mode = if container {
+            mode_of(4)
+        } else {
+            mode_of(flags)
+        };
         let mode = mode.ok_or(ZkError::BadArguments)?;
         if mode.ttl && !self.config.extended_types {
             return Err(ZkError::Unimplemented);
@@ -181,7 +206,10 @@ impl<'a> Prep<'a> {
         }
     }
 
-    #[allow(clippy::too_many_lines, reason = "the checks read best in the documented order")]
+    #[allow(
+        clippy::too_many_lines,
+        reason = "the checks read best in the documented order"
+    )]
     fn create(
         &mut self,
         container: bool,
@@ -192,12 +220,18 @@ impl<'a> Prep<'a> {
         ttl: Option<i64>,
     ) -> Result<TxnOp, ZkError> {
         let mode = self.create_mode(container, flags, ttl)?;
-        let Some(last_slash) = req_path.rfind('/') else { return Err(ZkError::BadArguments) };
+        let Some(last_slash) = req_path.rfind('/') else {
+            return Err(ZkError::BadArguments);
+        };
         if req_path.contains('\0') {
             return Err(ZkError::BadArguments);
         }
         let acl = acl::fixup(req_acl, self.ids)?;
-        let parent_path = if last_slash == 0 { "/" } else { &req_path[..last_slash] };
+        let parent_path = if last_slash == 0 {
+            "/"
+        } else {
+            &req_path[..last_slash]
+        };
         let mut parent = self.view(parent_path).ok_or(ZkError::NoNode)?;
         if !self.allowed(&parent.acl, perms::CREATE) {
             return Err(ZkError::NoAuth);
@@ -215,9 +249,15 @@ impl<'a> Prep<'a> {
             return Err(ZkError::NoChildrenForEphemerals);
         }
         let kind = match mode {
-            Mode { ephemeral: true, .. } => NodeKind::Ephemeral(self.session),
-            Mode { container: true, .. } => NodeKind::Container,
-            Mode { ttl: true, .. } => NodeKind::Ttl { ttl_ms: ttl.expect("validated TTL") },
+            Mode {
+                ephemeral: true, ..
+            } => NodeKind::Ephemeral(self.session),
+            Mode {
+                container: true, ..
+            } => NodeKind::Container,
+            Mode { ttl: true, .. } => NodeKind::Ttl {
+                ttl_ms: ttl.expect("validated TTL"),
+            },
             _ => NodeKind::Persistent,
         };
         parent.create_counter = parent.create_counter.wrapping_add(1);
@@ -234,7 +274,13 @@ impl<'a> Prep<'a> {
         };
         self.local.insert(full.clone(), Some(view));
         let data = data.clone();
-        Ok(TxnOp::Create(CreateTxn { path: full, data, acl, kind, parent_cversion }))
+        Ok(TxnOp::Create(CreateTxn {
+            path: full,
+            data,
+            acl,
+            kind,
+            parent_cversion,
+        }))
     }
 
     fn delete(&mut self, target: &str, version: i32) -> Result<TxnOp, ZkError> {
@@ -257,10 +303,17 @@ impl<'a> Prep<'a> {
         parent.num_children -= 1;
         self.local.insert(parent_path.to_owned(), Some(parent));
         self.local.insert(target.to_owned(), None);
-        Ok(TxnOp::Delete { path: target.to_owned() })
+        Ok(TxnOp::Delete {
+            path: target.to_owned(),
+        })
     }
 
-    fn set_data(&mut self, target: &str, data: &Option<Bytes>, version: i32) -> Result<TxnOp, ZkError> {
+    fn set_data(
+        &mut self,
+        target: &str,
+        data: &Option<Bytes>,
+        version: i32,
+    ) -> Result<TxnOp, ZkError> {
         path::validate(target)?;
         let mut node = self.view(target).ok_or(ZkError::NoNode)?;
         if !self.allowed(&node.acl, perms::WRITE) {
@@ -273,7 +326,11 @@ impl<'a> Prep<'a> {
         let new_version = node.version;
         self.local.insert(target.to_owned(), Some(node));
         let (path, data) = (target.to_owned(), data.clone());
-        Ok(TxnOp::SetData { path, data, version: new_version })
+        Ok(TxnOp::SetData {
+            path,
+            data,
+            version: new_version,
+        })
     }
 
     fn set_acl(&mut self, target: &str, req_acl: &[Acl], version: i32) -> Result<TxnOp, ZkError> {
@@ -290,7 +347,11 @@ impl<'a> Prep<'a> {
         node.acl.clone_from(&acl);
         let aversion = node.aversion;
         self.local.insert(target.to_owned(), Some(node));
-        Ok(TxnOp::SetAcl { path: target.to_owned(), acl, aversion })
+        Ok(TxnOp::SetAcl {
+            path: target.to_owned(),
+            acl,
+            aversion,
+        })
     }
 
     fn check(&mut self, target: &str, version: i32) -> Result<TxnOp, ZkError> {
@@ -302,7 +363,9 @@ impl<'a> Prep<'a> {
         if version != -1 && version != node.version {
             return Err(ZkError::BadVersion);
         }
-        Ok(TxnOp::Check { path: target.to_owned() })
+        Ok(TxnOp::Check {
+            path: target.to_owned(),
+        })
     }
 
     /// Prepares a multi: every op in order, each seeing the earlier ones. On failure returns
@@ -334,7 +397,9 @@ impl<'a> Prep<'a> {
         let ephemerals = self.pending.ephemerals(self.tree, self.session);
         for p in &ephemerals {
             let parent_path = path::parent(p);
-            let mut parent = self.view(parent_path).expect("an ephemeral's parent exists");
+            let mut parent = self
+                .view(parent_path)
+                .expect("an ephemeral's parent exists");
             parent.num_children -= 1;
             self.local.insert(parent_path.to_owned(), Some(parent));
             self.local.insert(p.clone(), None);
@@ -347,7 +412,8 @@ impl<'a> Prep<'a> {
     /// through an outstanding txn since it became a candidate.
     pub fn reap(&mut self, target: &str) -> Option<TxnOp> {
         let node = self.view(target)?;
-        if node.num_children > 0 || !matches!(node.kind, NodeKind::Container | NodeKind::Ttl { .. }) {
+        if node.num_children > 0 || !matches!(node.kind, NodeKind::Container | NodeKind::Ttl { .. })
+        {
             return None;
         }
         let parent_path = path::parent(target);
@@ -355,7 +421,9 @@ impl<'a> Prep<'a> {
         parent.num_children -= 1;
         self.local.insert(parent_path.to_owned(), Some(parent));
         self.local.insert(target.to_owned(), None);
-        Some(TxnOp::Delete { path: target.to_owned() })
+        Some(TxnOp::Delete {
+            path: target.to_owned(),
+        })
     }
 }
 

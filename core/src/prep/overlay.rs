@@ -73,7 +73,10 @@ impl Overlay {
             .map(str::to_owned)
             .collect();
         for (path, (_, view)) in &self.entries {
-            if view.as_ref().is_some_and(|v| v.kind == NodeKind::Ephemeral(session)) {
+            if view
+                .as_ref()
+                .is_some_and(|v| v.kind == NodeKind::Ephemeral(session))
+            {
                 out.insert(path.clone());
             }
         }

@@ -10,7 +10,9 @@ use super::{Node, NodeConfig, Recovered};
 use crate::ids::{ConnId, SessionId, Xid, Zxid};
 use crate::input::Input;
 use crate::output::Output;
-use crate::proto::{encode_request, Acl, ConnectRequest, CreateRequest, ReplyHeader, Request, Response};
+use crate::proto::{
+    encode_request, Acl, ConnectRequest, CreateRequest, ReplyHeader, Request, Response,
+};
 use crate::time::Instant;
 
 /// Drives one node and answers its `Persist` outputs on request.
@@ -32,7 +34,12 @@ impl Harness {
     pub(super) fn with_config(config: NodeConfig) -> Self {
         let config = config.validate().expect("test config is valid");
         let node = Node::recover(config, Recovered::default(), Instant::from_millis(T0));
-        Self { node, now_ms: T0, pending_persist: Vec::new(), log: Vec::new() }
+        Self {
+            node,
+            now_ms: T0,
+            pending_persist: Vec::new(),
+            log: Vec::new(),
+        }
     }
 
     pub(super) fn step(&mut self, input: Input) -> Vec<Output> {
@@ -64,11 +71,17 @@ impl Harness {
 
     pub(super) fn open(&mut self, conn: u64) -> Vec<Output> {
         let peer_ip = Some("127.0.0.1".to_owned());
-        self.step(Input::ConnOpened { conn: ConnId(conn), peer_ip })
+        self.step(Input::ConnOpened {
+            conn: ConnId(conn),
+            peer_ip,
+        })
     }
 
     pub(super) fn frame(&mut self, conn: u64, frame: Vec<u8>) -> Vec<Output> {
-        self.step(Input::Client { conn: ConnId(conn), frame: Bytes::from(frame) })
+        self.step(Input::Client {
+            conn: ConnId(conn),
+            frame: Bytes::from(frame),
+        })
     }
 
     pub(super) fn connect(&mut self, conn: u64, req: &ConnectRequest) -> Vec<Output> {
@@ -97,7 +110,10 @@ impl Harness {
     /// Sends a write and persists it, returning the outputs after `Persisted`.
     pub(super) fn write(&mut self, conn: u64, xid: i32, req: &Request) -> Vec<Output> {
         let out = self.send(conn, xid, req);
-        assert!(matches!(out.as_slice(), [Output::Persist { .. }]), "expected one Persist: {out:?}");
+        assert!(
+            matches!(out.as_slice(), [Output::Persist { .. }]),
+            "expected one Persist: {out:?}"
+        );
         self.persisted()
     }
 
@@ -124,14 +140,34 @@ pub(super) fn create(path: &str, data: &[u8], flags: i32) -> Request {
         acl: vec![Acl::open_unsafe()],
         flags,
     };
-    Request::Create { op: crate::proto::OpCode::Create, req, ttl: None }
+    Request::Create {
+        op: crate::proto::OpCode::Create,
+        req,
+        ttl: None,
+    }
 }
 
 pub(super) fn reply(conn: u64, xid: i32, zxid: i64, body: Response) -> Output {
-    Output::Reply { conn: ConnId(conn), header: ReplyHeader { xid: Xid(xid), zxid, err: 0 }, body }
+    Output::Reply {
+        conn: ConnId(conn),
+        header: ReplyHeader {
+            xid: Xid(xid),
+            zxid,
+            err: 0,
+        },
+        body,
+    }
 }
 
 pub(super) fn error(conn: u64, xid: i32, zxid: i64, err: crate::proto::ZkError) -> Output {
-    let header = ReplyHeader { xid: Xid(xid), zxid, err: err.code() };
-    Output::Reply { conn: ConnId(conn), header, body: Response::Empty }
+    let header = ReplyHeader {
+        xid: Xid(xid),
+        zxid,
+        err: err.code(),
+    };
+    Output::Reply {
+        conn: ConnId(conn),
+        header,
+        body: Response::Empty,
+    }
 }

@@ -8,7 +8,10 @@ use crate::proto::{
 };
 
 fn get(path: &str, watch: bool) -> Request {
-    Request::GetData { path: path.into(), watch }
+    Request::GetData {
+        path: path.into(),
+        watch,
+    }
 }
 
 fn stat_of(h: &Harness, path: &str) -> Stat {
@@ -20,10 +23,24 @@ fn a_write_is_answered_only_after_persisted_and_carries_its_zxid() {
     let mut h = Harness::new();
     h.session(1);
     let out = h.send(1, 1, &create("/a", b"x", 0));
-    assert!(matches!(out.as_slice(), [Output::Persist { txns }] if txns.len() == 1), "{out:?}");
-    assert!(h.node.tree().node("/a").is_none(), "nothing is applied before it is durable");
+    assert!(
+        matches!(out.as_slice(), [Output::Persist { txns }] if txns.len() == 1),
+        "{out:?}"
+    );
+    assert!(
+        h.node.tree().node("/a").is_none(),
+        "nothing is applied before it is durable"
+    );
     let out = h.persisted();
-    assert_eq!(out, vec![reply(1, 1, h.zxid(), Response::Create { path: "/a".into() })]);
+    assert_eq!(
+        out,
+        vec![reply(
+            1,
+            1,
+            h.zxid(),
+            Response::Create { path: "/a".into() }
+        )]
+    );
     assert_eq!(h.zxid(), Zxid::new(0, 2).as_i64());
 }
 
@@ -32,7 +49,11 @@ fn a_read_waits_behind_an_earlier_write_of_its_session() {
     let mut h = Harness::new();
     h.session(1);
     h.send(1, 1, &create("/a", b"v1", 0));
-    assert_eq!(h.send(1, 2, &get("/a", false)), vec![], "the read must not overtake the write");
+    assert_eq!(
+        h.send(1, 2, &get("/a", false)),
+        vec![],
+        "the read must not overtake the write"
+    );
     let out = h.persisted();
     let z = h.zxid();
     let data = Some(Bytes::from_static(b"v1"));
@@ -40,7 +61,15 @@ fn a_read_waits_behind_an_earlier_write_of_its_session() {
         out,
         vec![
             reply(1, 1, z, Response::Create { path: "/a".into() }),
-            reply(1, 2, z, Response::GetData { data, stat: stat_of(&h, "/a") }),
+            reply(
+                1,
+                2,
+                z,
+                Response::GetData {
+                    data,
+                    stat: stat_of(&h, "/a")
+                }
+            ),
         ]
     );
 }
@@ -50,10 +79,16 @@ fn writes_arriving_during_an_fsync_share_the_next_batch() {
     let mut h = Harness::new();
     h.session(1);
     assert_eq!(h.send(1, 1, &create("/a", b"", 0)).len(), 1);
-    assert_eq!(h.send(1, 2, &create("/b", b"", 0)), vec![], "held while /a is in flight");
+    assert_eq!(
+        h.send(1, 2, &create("/b", b"", 0)),
+        vec![],
+        "held while /a is in flight"
+    );
     assert_eq!(h.send(1, 3, &create("/c", b"", 0)), vec![]);
     let out = h.persisted();
-    let [first, Output::Persist { txns }] = out.as_slice() else { panic!("{out:?}") };
+    let [first, Output::Persist { txns }] = out.as_slice() else {
+        panic!("{out:?}")
+    };
     assert!(matches!(first, Output::Reply { .. }));
     assert_eq!(txns.len(), 2, "one fsync covers /b and /c");
     let out = h.persisted();
@@ -68,7 +103,11 @@ fn a_watch_event_goes_out_before_the_reply_that_shows_the_change() {
     h.write(1, 1, &create("/w", b"old", 0));
     let out = h.send(2, 1, &get("/w", true));
     assert!(matches!(out.as_slice(), [Output::Reply { .. }]), "{out:?}");
-    let set = Request::SetData { path: "/w".into(), data: Some(Bytes::from_static(b"new")), version: 0 };
+    let set = Request::SetData {
+        path: "/w".into(),
+        data: Some(Bytes::from_static(b"new")),
+        version: 0,
+    };
     let out = h.write(1, 2, &set);
     let z = h.zxid();
     let event = WatcherEvent {
@@ -79,11 +118,30 @@ fn a_watch_event_goes_out_before_the_reply_that_shows_the_change() {
     assert_eq!(
         out,
         vec![
-            Output::Notify { conn: ConnId(2), zxid: z, event },
-            reply(1, 2, z, Response::SetData { stat: stat_of(&h, "/w") }),
+            Output::Notify {
+                conn: ConnId(2),
+                zxid: z,
+                event
+            },
+            reply(
+                1,
+                2,
+                z,
+                Response::SetData {
+                    stat: stat_of(&h, "/w")
+                }
+            ),
         ]
     );
-    let again = h.write(1, 3, &Request::SetData { path: "/w".into(), data: None, version: 1 });
+    let again = h.write(
+        1,
+        3,
+        &Request::SetData {
+            path: "/w".into(),
+            data: None,
+            version: 1,
+        },
+    );
     assert_eq!(again.len(), 1, "a one-shot watch fires once: {again:?}");
 }
 
@@ -95,11 +153,38 @@ fn sequential_names_come_from_the_parent_counter() {
     h.write(1, 2, &create("/q/x", b"", 0));
     let out = h.write(1, 3, &create("/q/job-", b"", 2));
     let z = h.zxid();
-    assert_eq!(out, vec![reply(1, 3, z, Response::Create { path: "/q/job-0000000001".into() })]);
-    h.write(1, 4, &Request::Delete { path: "/q/job-0000000001".into(), version: -1 });
+    assert_eq!(
+        out,
+        vec![reply(
+            1,
+            3,
+            z,
+            Response::Create {
+                path: "/q/job-0000000001".into()
+            }
+        )]
+    );
+    h.write(
+        1,
+        4,
+        &Request::Delete {
+            path: "/q/job-0000000001".into(),
+            version: -1,
+        },
+    );
     let out = h.write(1, 5, &create("/q/job-", b"", 3));
     let z = h.zxid();
-    assert_eq!(out, vec![reply(1, 5, z, Response::Create { path: "/q/job-0000000002".into() })]);
+    assert_eq!(
+        out,
+        vec![reply(
+            1,
+            5,
+            z,
+            Response::Create {
+                path: "/q/job-0000000002".into()
+            }
+        )]
+    );
 }
 
 #[test]
@@ -107,7 +192,11 @@ fn failed_writes_are_answered_in_turn_without_a_txn() {
     let mut h = Harness::new();
     h.session(1);
     h.send(1, 1, &create("/a", b"", 0));
-    assert_eq!(h.send(1, 2, &create("/a", b"", 0)), vec![], "NODEEXISTS is decided now, sent in turn");
+    assert_eq!(
+        h.send(1, 2, &create("/a", b"", 0)),
+        vec![],
+        "NODEEXISTS is decided now, sent in turn"
+    );
     assert_eq!(h.send(1, 3, &create("/missing/child", b"", 0)), vec![]);
     let out = h.persisted();
     let z = h.zxid();
@@ -125,17 +214,37 @@ fn failed_writes_are_answered_in_turn_without_a_txn() {
 fn multi_with_a_failing_op_reports_every_op_and_changes_nothing() {
     let mut h = Harness::new();
     h.session(1);
-    let create_req = |p: &str| CreateRequest { path: p.into(), data: None, acl: vec![Acl::open_unsafe()], flags: 0 };
+    let create_req = |p: &str| CreateRequest {
+        path: p.into(),
+        data: None,
+        acl: vec![Acl::open_unsafe()],
+        flags: 0,
+    };
     let ops = vec![
-        MultiOp::Create { op: OpCode::Create, req: create_req("/m"), ttl: None },
-        MultiOp::Check { path: "/m".into(), version: 5 },
-        MultiOp::Create { op: OpCode::Create, req: create_req("/m/c"), ttl: None },
+        MultiOp::Create {
+            op: OpCode::Create,
+            req: create_req("/m"),
+            ttl: None,
+        },
+        MultiOp::Check {
+            path: "/m".into(),
+            version: 5,
+        },
+        MultiOp::Create {
+            op: OpCode::Create,
+            req: create_req("/m/c"),
+            ttl: None,
+        },
     ];
     let out = h.send(1, 1, &Request::Multi(ops));
     let results = vec![
         MultiResult::Error { err: 0 },
-        MultiResult::Error { err: ZkError::BadVersion.code() },
-        MultiResult::Error { err: ZkError::RuntimeInconsistency.code() },
+        MultiResult::Error {
+            err: ZkError::BadVersion.code(),
+        },
+        MultiResult::Error {
+            err: ZkError::RuntimeInconsistency.code(),
+        },
     ];
     assert_eq!(out, vec![reply(1, 1, h.zxid(), Response::Multi(results))]);
     assert!(h.node.tree().node("/m").is_none());
@@ -145,23 +254,54 @@ fn multi_with_a_failing_op_reports_every_op_and_changes_nothing() {
 fn multi_ops_see_earlier_ops_and_share_one_zxid() {
     let mut h = Harness::new();
     h.session(1);
-    let req = |p: &str| CreateRequest { path: p.into(), data: None, acl: vec![Acl::open_unsafe()], flags: 0 };
+    let req = |p: &str| CreateRequest {
+        path: p.into(),
+        data: None,
+        acl: vec![Acl::open_unsafe()],
+        flags: 0,
+    };
     let ops = vec![
-        MultiOp::Create { op: OpCode::Create, req: req("/m"), ttl: None },
-        MultiOp::Create { op: OpCode::Create2, req: req("/m/c"), ttl: None },
-        MultiOp::SetData { path: "/m".into(), data: None, version: 0 },
-        MultiOp::Check { path: "/m".into(), version: 1 },
+        MultiOp::Create {
+            op: OpCode::Create,
+            req: req("/m"),
+            ttl: None,
+        },
+        MultiOp::Create {
+            op: OpCode::Create2,
+            req: req("/m/c"),
+            ttl: None,
+        },
+        MultiOp::SetData {
+            path: "/m".into(),
+            data: None,
+            version: 0,
+        },
+        MultiOp::Check {
+            path: "/m".into(),
+            version: 1,
+        },
     ];
     let out = h.write(1, 1, &Request::Multi(ops));
     let z = h.zxid();
-    let [Output::Reply { header, body: Response::Multi(results), .. }] = out.as_slice() else {
+    let [Output::Reply {
+        header,
+        body: Response::Multi(results),
+        ..
+    }] = out.as_slice()
+    else {
         panic!("{out:?}")
     };
     assert_eq!(header.zxid, z);
     assert_eq!(results.len(), 4);
     assert_eq!(results[0], MultiResult::Create { path: "/m".into() });
-    let MultiResult::Create2 { stat, .. } = &results[1] else { panic!("{results:?}") };
-    assert_eq!((stat.czxid, stat.mzxid), (z, z), "every op carries the multi's zxid");
+    let MultiResult::Create2 { stat, .. } = &results[1] else {
+        panic!("{results:?}")
+    };
+    assert_eq!(
+        (stat.czxid, stat.mzxid),
+        (z, z),
+        "every op carries the multi's zxid"
+    );
     assert!(matches!(&results[2], MultiResult::SetData { stat } if stat.version == 1));
     assert_eq!(results[3], MultiResult::Check);
 }
@@ -171,29 +311,63 @@ fn digest_acl_refuses_others_and_admits_the_owner() {
     let mut h = Harness::new();
     h.session(1);
     h.session(2);
-    let auth = Request::Auth { auth_type: 0, scheme: "digest".into(), auth: Some(Bytes::from_static(b"bob:pw")) };
+    let auth = Request::Auth {
+        auth_type: 0,
+        scheme: "digest".into(),
+        auth: Some(Bytes::from_static(b"bob:pw")),
+    };
     let out = h.send(1, -4, &auth);
-    assert_eq!(out, vec![reply(1, -4, 0, Response::Empty)], "auth replies carry zxid 0");
-    let acl = vec![Acl { perms: crate::proto::perms::ALL, id: Id::new("auth", "") }];
-    let req = CreateRequest { path: "/secret".into(), data: None, acl, flags: 0 };
-    h.write(1, 1, &Request::Create { op: OpCode::Create, req, ttl: None });
+    assert_eq!(
+        out,
+        vec![reply(1, -4, 0, Response::Empty)],
+        "auth replies carry zxid 0"
+    );
+    let acl = vec![Acl {
+        perms: crate::proto::perms::ALL,
+        id: Id::new("auth", ""),
+    }];
+    let req = CreateRequest {
+        path: "/secret".into(),
+        data: None,
+        acl,
+        flags: 0,
+    };
+    h.write(
+        1,
+        1,
+        &Request::Create {
+            op: OpCode::Create,
+            req,
+            ttl: None,
+        },
+    );
     let out = h.send(2, 1, &get("/secret", false));
     assert_eq!(out, vec![error(2, 1, h.zxid(), ZkError::NoAuth)]);
     let out = h.send(1, 2, &get("/secret", false));
-    assert!(matches!(out.as_slice(), [Output::Reply { header, .. }] if header.err == 0), "{out:?}");
+    assert!(
+        matches!(out.as_slice(), [Output::Reply { header, .. }] if header.err == 0),
+        "{out:?}"
+    );
 }
 
 #[test]
 fn a_bad_auth_scheme_fails_and_closes() {
     let mut h = Harness::new();
     h.session(1);
-    let auth = Request::Auth { auth_type: 0, scheme: "kerberos".into(), auth: None };
+    let auth = Request::Auth {
+        auth_type: 0,
+        scheme: "kerberos".into(),
+        auth: None,
+    };
     let out = h.send(1, -4, &auth);
     assert_eq!(
         out,
         vec![
             error(1, -4, 0, ZkError::AuthFailed),
-            Output::CloseConn { conn: ConnId(1), why: CloseReason::AuthFailed },
+            Output::CloseConn {
+                conn: ConnId(1),
+                why: CloseReason::AuthFailed
+            },
         ]
     );
 }
@@ -211,10 +385,20 @@ fn an_unknown_opcode_is_unimplemented_then_closed_and_others_carry_on() {
         out,
         vec![
             error(1, 7, h.zxid(), ZkError::Unimplemented),
-            Output::CloseConn { conn: ConnId(1), why: CloseReason::Unimplemented },
+            Output::CloseConn {
+                conn: ConnId(1),
+                why: CloseReason::Unimplemented
+            },
         ]
     );
-    let out = h.send(2, 1, &Request::Exists { path: "/zookeeper".into(), watch: false });
+    let out = h.send(
+        2,
+        1,
+        &Request::Exists {
+            path: "/zookeeper".into(),
+            watch: false,
+        },
+    );
     assert!(matches!(out.as_slice(), [Output::Reply { header, .. }] if header.err == 0));
 }
 
@@ -223,11 +407,21 @@ fn exists_on_a_missing_node_sets_a_watch_that_fires_on_create() {
     let mut h = Harness::new();
     h.session(1);
     h.session(2);
-    let out = h.send(2, 1, &Request::Exists { path: "/later".into(), watch: true });
+    let out = h.send(
+        2,
+        1,
+        &Request::Exists {
+            path: "/later".into(),
+            watch: true,
+        },
+    );
     assert_eq!(out, vec![error(2, 1, h.zxid(), ZkError::NoNode)]);
     let out = h.write(1, 1, &create("/later", b"", 0));
-    assert!(matches!(&out[0], Output::Notify { conn: ConnId(2), event, .. }
-        if event.event_type == EventType::NodeCreated && event.path == "/later"), "{out:?}");
+    assert!(
+        matches!(&out[0], Output::Notify { conn: ConnId(2), event, .. }
+        if event.event_type == EventType::NodeCreated && event.path == "/later"),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -6,7 +6,11 @@ use crate::proto::{EventType, SetWatches, WatcherEvent, ZkError, KEEPER_STATE_SY
 use crate::txn::TxnOp;
 
 fn deleted(path: &str) -> WatcherEvent {
-    WatcherEvent { event_type: EventType::NodeDeleted, state: KEEPER_STATE_SYNC_CONNECTED, path: path.into() }
+    WatcherEvent {
+        event_type: EventType::NodeDeleted,
+        state: KEEPER_STATE_SYNC_CONNECTED,
+        path: path.into(),
+    }
 }
 
 #[test]
@@ -15,18 +19,39 @@ fn close_session_deletes_ephemerals_replies_then_closes() {
     h.session(1);
     h.session(2);
     h.write(1, 1, &create("/e", b"", 1));
-    h.send(2, 1, &Request::Exists { path: "/e".into(), watch: true });
+    h.send(
+        2,
+        1,
+        &Request::Exists {
+            path: "/e".into(),
+            watch: true,
+        },
+    );
     let out = h.send(1, 2, &Request::CloseSession);
-    let [Output::Persist { txns }] = out.as_slice() else { panic!("{out:?}") };
-    assert_eq!(txns[0].op, TxnOp::CloseSession { ephemerals: vec!["/e".into()] });
+    let [Output::Persist { txns }] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        txns[0].op,
+        TxnOp::CloseSession {
+            ephemerals: vec!["/e".into()]
+        }
+    );
     let out = h.persisted();
     let z = h.zxid();
     assert_eq!(
         out,
         vec![
-            Output::Notify { conn: ConnId(2), zxid: z, event: deleted("/e") },
+            Output::Notify {
+                conn: ConnId(2),
+                zxid: z,
+                event: deleted("/e")
+            },
             reply(1, 2, z, Response::Empty),
-            Output::CloseConn { conn: ConnId(1), why: CloseReason::SessionClosed },
+            Output::CloseConn {
+                conn: ConnId(1),
+                why: CloseReason::SessionClosed
+            },
         ]
     );
     assert!(h.node.tree().node("/e").is_none());
@@ -39,11 +64,24 @@ fn an_idle_session_expires_within_one_tick_of_its_timeout() {
     h.write(1, 1, &create("/eph", b"", 1));
     assert_eq!(h.advance(29_000), vec![], "not yet due");
     let out = h.advance(3_000);
-    let [Output::Persist { txns }] = out.as_slice() else { panic!("expected expiry: {out:?}") };
+    let [Output::Persist { txns }] = out.as_slice() else {
+        panic!("expected expiry: {out:?}")
+    };
     assert_eq!(txns[0].session, s);
-    assert_eq!(txns[0].op, TxnOp::CloseSession { ephemerals: vec!["/eph".into()] });
+    assert_eq!(
+        txns[0].op,
+        TxnOp::CloseSession {
+            ephemerals: vec!["/eph".into()]
+        }
+    );
     let out = h.persisted();
-    assert_eq!(out, vec![Output::CloseConn { conn: ConnId(1), why: CloseReason::SessionExpired }]);
+    assert_eq!(
+        out,
+        vec![Output::CloseConn {
+            conn: ConnId(1),
+            why: CloseReason::SessionExpired
+        }]
+    );
     assert!(h.node.sessions().get(s).is_none());
 }
 
@@ -74,7 +112,15 @@ fn set_watches_fires_what_was_missed_and_rearms_the_rest() {
     h.write(1, 1, &create("/same", b"", 0));
     h.write(1, 2, &create("/changed", b"", 0));
     let rel = h.zxid();
-    h.write(1, 3, &Request::SetData { path: "/changed".into(), data: None, version: -1 });
+    h.write(
+        1,
+        3,
+        &Request::SetData {
+            path: "/changed".into(),
+            data: None,
+            version: -1,
+        },
+    );
     h.session(2);
     let sw = SetWatches {
         op: crate::proto::OpCode::SetWatches,
@@ -89,7 +135,11 @@ fn set_watches_fires_what_was_missed_and_rearms_the_rest() {
     let ev = |t, p: &str| Output::Notify {
         conn: ConnId(2),
         zxid: -1,
-        event: WatcherEvent { event_type: t, state: KEEPER_STATE_SYNC_CONNECTED, path: p.into() },
+        event: WatcherEvent {
+            event_type: t,
+            state: KEEPER_STATE_SYNC_CONNECTED,
+            path: p.into(),
+        },
     };
     assert_eq!(
         out,
@@ -100,8 +150,25 @@ fn set_watches_fires_what_was_missed_and_rearms_the_rest() {
             reply(2, -8, h.zxid(), Response::Empty),
         ]
     );
-    let out = h.write(1, 4, &Request::SetData { path: "/same".into(), data: None, version: -1 });
-    assert!(matches!(&out[0], Output::Notify { conn: ConnId(2), .. }), "re-armed: {out:?}");
+    let out = h.write(
+        1,
+        4,
+        &Request::SetData {
+            path: "/same".into(),
+            data: None,
+            version: -1,
+        },
+    );
+    assert!(
+        matches!(
+            &out[0],
+            Output::Notify {
+                conn: ConnId(2),
+                ..
+            }
+        ),
+        "re-armed: {out:?}"
+    );
 }
 
 #[test]
@@ -109,11 +176,27 @@ fn requests_on_an_expiring_session_get_session_expired() {
     let mut h = Harness::new();
     h.session(1);
     let out = h.advance(32_000);
-    assert!(matches!(out.as_slice(), [Output::Persist { .. }]), "expiry is under way: {out:?}");
-    let out = h.send(1, 5, &Request::Exists { path: "/".into(), watch: false });
+    assert!(
+        matches!(out.as_slice(), [Output::Persist { .. }]),
+        "expiry is under way: {out:?}"
+    );
+    let out = h.send(
+        1,
+        5,
+        &Request::Exists {
+            path: "/".into(),
+            watch: false,
+        },
+    );
     assert_eq!(out, vec![error(1, 5, h.zxid(), ZkError::SessionExpired)]);
     let out = h.persisted();
-    assert_eq!(out, vec![Output::CloseConn { conn: ConnId(1), why: CloseReason::SessionExpired }]);
+    assert_eq!(
+        out,
+        vec![Output::CloseConn {
+            conn: ConnId(1),
+            why: CloseReason::SessionExpired
+        }]
+    );
 }
 
 #[test]
@@ -121,13 +204,26 @@ fn close_session_ends_the_connection_and_nothing_after_it_is_answered() {
     let mut h = Harness::new();
     h.session(1);
     h.send(1, 1, &Request::CloseSession);
-    assert_eq!(h.send(1, 2, &Request::Exists { path: "/".into(), watch: false }), vec![]);
+    assert_eq!(
+        h.send(
+            1,
+            2,
+            &Request::Exists {
+                path: "/".into(),
+                watch: false
+            }
+        ),
+        vec![]
+    );
     let out = h.persisted();
     assert_eq!(
         out,
         vec![
             reply(1, 1, h.zxid(), Response::Empty),
-            Output::CloseConn { conn: ConnId(1), why: CloseReason::SessionClosed },
+            Output::CloseConn {
+                conn: ConnId(1),
+                why: CloseReason::SessionClosed
+            },
         ]
     );
 }
@@ -139,7 +235,10 @@ fn recovery_replays_the_log_into_tree_and_sessions() {
     h.write(1, 1, &create("/kept", b"data", 0));
     h.write(1, 2, &create("/eph", b"", 1));
     let config = NodeConfig::default().validate().expect("valid");
-    let recovered = Recovered { log: h.log.clone(), ..Recovered::default() };
+    let recovered = Recovered {
+        log: h.log.clone(),
+        ..Recovered::default()
+    };
     let node = Node::recover(config, recovered, Instant::from_millis(h.now_ms));
     assert_eq!(node.last_applied(), h.node.last_applied());
     assert_eq!(node.tree().digest(), h.node.tree().digest());
