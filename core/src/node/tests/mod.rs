@@ -1,6 +1,8 @@
 //! Node tests: build a node, feed inputs, compare the whole output list (STYLE.md §8).
 
 mod handshake_test;
+mod reads_test;
+mod reaping_test;
 mod requests_test;
 mod sessions_test;
 
