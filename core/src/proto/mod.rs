@@ -25,6 +25,7 @@ mod frame;
 mod opcode;
 mod records;
 mod request;
+mod request_decode;
 mod response;
 mod wire;
 
@@ -35,15 +36,17 @@ pub use frame::{begin_frame, end_frame, frame_into, split_frame, FrameError, MAX
 pub use opcode::OpCode;
 pub use records::{perms, Acl, EventType, Id, Stat, KEEPER_STATE_SYNC_CONNECTED};
 pub use request::{
-    decode_request, decode_request_body, encode_request, CreateRequest, MultiOp, ReadOp, Request,
-    RequestHeader, SetWatches,
+    encode_request, CreateRequest, MultiOp, ReadOp, Request, RequestHeader, SetWatches,
 };
+pub use request_decode::{decode_request, decode_request_body};
 pub use response::{
     decode_reply, encode_reply, ClientInfo, MultiReadResult, MultiResult, ReplyHeader, Response,
     REPLY_HEADER_LEN,
 };
 pub use wire::{DecodeError, STAT_LEN};
 
+#[cfg(test)]
+mod edge_test;
 #[cfg(test)]
 mod props_test;
 #[cfg(test)]

@@ -5,15 +5,14 @@
 //! protocol gives null a meaning (reconfig's server lists, getEphemerals' prefix). Null vectors read
 //! as empty (Java treats a null ACL list like an empty one: INVALIDACL). Null buffers stay `None`.
 //!
-//! Trailing bytes after a request record are ignored, as Java's server does.
+//! Decoding lives in `request_decode.rs`.
 
 use bytes::Bytes;
 
 use super::opcode::OpCode;
 use super::records::Acl;
 use super::wire::{
-    put_acl_list, put_bool, put_buffer, put_i32, put_i64, put_opt_ustring, put_strings,
-    put_ustring, DecodeError, Reader,
+    put_acl_list, put_bool, put_buffer, put_i32, put_i64, put_opt_ustring, put_strings, put_ustring,
 };
 use crate::ids::Xid;
 
@@ -97,6 +96,30 @@ pub enum MultiOp {
     },
 }
 
+impl MultiOp {
+    /// The opcode this op is sent with inside the multi.
+    #[must_use]
+    pub const fn op(&self) -> OpCode {
+        match self {
+            Self::Create { op, .. } => *op,
+            Self::Delete { .. } => OpCode::Delete,
+            Self::SetData { .. } => OpCode::SetData,
+            Self::Check { .. } => OpCode::Check,
+        }
+    }
+
+    /// The node the op names.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        match self {
+            Self::Create { req, .. } => &req.path,
+            Self::Delete { path, .. } | Self::SetData { path, .. } | Self::Check { path, .. } => {
+                path
+            }
+        }
+    }
+}
+
 /// A read op allowed inside multiRead (22).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ReadOp {
@@ -114,6 +137,25 @@ pub enum ReadOp {
         /// The watch flag (clients send false).
         watch: bool,
     },
+}
+
+impl ReadOp {
+    /// The opcode this op is sent with inside the multiRead.
+    #[must_use]
+    pub const fn op(&self) -> OpCode {
+        match self {
+            Self::GetChildren { .. } => OpCode::GetChildren,
+            Self::GetData { .. } => OpCode::GetData,
+        }
+    }
+
+    /// The node the op names.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        match self {
+            Self::GetChildren { path, .. } | Self::GetData { path, .. } => path,
+        }
+    }
 }
 
 /// One decoded client request: a variant per opcode, plus [`Request::Unknown`] and
@@ -316,6 +358,40 @@ impl Request {
         op.code()
     }
 
+    /// The path the request names, if it names exactly one (multi and multiRead name many).
+    #[must_use]
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Self::Create { req, .. } => Some(&req.path),
+            Self::Delete { path, .. }
+            | Self::Exists { path, .. }
+            | Self::GetData { path, .. }
+            | Self::SetData { path, .. }
+            | Self::GetAcl { path }
+            | Self::SetAcl { path, .. }
+            | Self::GetChildren { path, .. }
+            | Self::GetChildren2 { path, .. }
+            | Self::Sync { path }
+            | Self::Check { path, .. }
+            | Self::CheckWatches { path, .. }
+            | Self::RemoveWatches { path, .. }
+            | Self::GetAllChildrenNumber { path }
+            | Self::AddWatch { path, .. } => Some(path),
+            Self::GetEphemerals { prefix } => prefix.as_deref(),
+            Self::Multi(_)
+            | Self::MultiRead(_)
+            | Self::Ping
+            | Self::Reconfig { .. }
+            | Self::Auth { .. }
+            | Self::SetWatches(_)
+            | Self::Sasl { .. }
+            | Self::WhoAmI
+            | Self::CloseSession
+            | Self::Unknown { .. }
+            | Self::Malformed { .. } => None,
+        }
+    }
+
     /// The known opcode, `None` for [`Request::Unknown`] with an undefined code.
     #[must_use]
     pub const fn op_code(&self) -> Option<OpCode> {
@@ -441,12 +517,7 @@ fn encode_multi(ops: &[MultiOp], out: &mut Vec<u8>) {
                 encode_create(*op, req, *ttl, out);
             }
             MultiOp::Delete { path, version } | MultiOp::Check { path, version } => {
-                let code = if matches!(op, MultiOp::Delete { .. }) {
-                    OpCode::Delete
-                } else {
-                    OpCode::Check
-                };
-                put_multi_header(out, code.code(), false, -1);
+                put_multi_header(out, op.op().code(), false, -1);
                 put_ustring(out, path);
                 put_i32(out, *version);
             }
@@ -465,11 +536,8 @@ fn encode_multi(ops: &[MultiOp], out: &mut Vec<u8>) {
 
 fn encode_multi_read(ops: &[ReadOp], out: &mut Vec<u8>) {
     for op in ops {
-        let (code, path, watch) = match op {
-            ReadOp::GetChildren { path, watch } => (OpCode::GetChildren, path, watch),
-            ReadOp::GetData { path, watch } => (OpCode::GetData, path, watch),
-        };
-        put_multi_header(out, code.code(), false, -1);
+        let (ReadOp::GetChildren { path, watch } | ReadOp::GetData { path, watch }) = op;
+        put_multi_header(out, op.op().code(), false, -1);
         put_ustring(out, path);
         put_bool(out, *watch);
     }
@@ -492,241 +560,4 @@ fn encode_set_watches(w: &SetWatches, out: &mut Vec<u8>) {
         }
         other => panic!("SetWatches with opcode {other}"),
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Decoding
-
-/// Decodes one request payload (a frame without its length).
-///
-/// A body that fails to parse gives `Ok((hdr, Request::Malformed{op}))`; an undefined or
-/// non-request opcode gives `Request::Unknown`. Trailing bytes are ignored.
-///
-/// # Errors
-/// Only when the 8-byte header itself is truncated.
-pub fn decode_request(payload: &[u8]) -> Result<(RequestHeader, Request), DecodeError> {
-    let mut r = Reader::new(payload);
-    let hdr = RequestHeader {
-        xid: Xid(r.i32("RequestHeader.xid")?),
-        op: r.i32("RequestHeader.type")?,
-    };
-    let req = decode_body(hdr.op, &mut r).unwrap_or(Request::Malformed { op: hdr.op });
-    Ok((hdr, req))
-}
-
-/// Decodes a request record for opcode `op` from `body` (the payload after the header), with the
-/// reason when it fails; [`decode_request`] turns that failure into [`Request::Malformed`].
-///
-/// # Errors
-/// When the record does not parse, or a multi holds an op it may not hold.
-pub fn decode_request_body(op: i32, body: &[u8]) -> Result<Request, DecodeError> {
-    decode_body(op, &mut Reader::new(body))
-}
-
-fn decode_body(op: i32, r: &mut Reader<'_>) -> Result<Request, DecodeError> {
-    let Some(code) = OpCode::from_code(op).filter(|c| c.is_client_request()) else {
-        return Ok(Request::Unknown { op });
-    };
-    Ok(match code {
-        OpCode::Create | OpCode::Create2 | OpCode::CreateContainer | OpCode::CreateTtl => {
-            let (req, ttl) = decode_create(code, r)?;
-            Request::Create { op: code, req, ttl }
-        }
-        OpCode::Delete => Request::Delete {
-            path: r.ustring("DeleteRequest.path")?,
-            version: r.i32("DeleteRequest.version")?,
-        },
-        OpCode::Check => Request::Check {
-            path: r.ustring("CheckVersionRequest.path")?,
-            version: r.i32("CheckVersionRequest.version")?,
-        },
-        OpCode::Exists | OpCode::GetData | OpCode::GetChildren | OpCode::GetChildren2 => {
-            decode_path_watch(code, r)?
-        }
-        OpCode::SetData => Request::SetData {
-            path: r.ustring("SetDataRequest.path")?,
-            data: r.opt_bytes("SetDataRequest.data")?,
-            version: r.i32("SetDataRequest.version")?,
-        },
-        OpCode::GetAcl => Request::GetAcl {
-            path: r.ustring("GetACLRequest.path")?,
-        },
-        OpCode::SetAcl => Request::SetAcl {
-            path: r.ustring("SetACLRequest.path")?,
-            acl: r.acl_list("SetACLRequest.acl")?,
-            version: r.i32("SetACLRequest.version")?,
-        },
-        OpCode::Sync => Request::Sync {
-            path: r.ustring("SyncRequest.path")?,
-        },
-        OpCode::Multi => Request::Multi(decode_multi(r)?),
-        OpCode::MultiRead => Request::MultiRead(decode_multi_read(r)?),
-        _ => decode_body_rest(code, r)?,
-    })
-}
-
-/// The opcodes past the core reads and writes.
-fn decode_body_rest(code: OpCode, r: &mut Reader<'_>) -> Result<Request, DecodeError> {
-    Ok(match code {
-        OpCode::Reconfig => Request::Reconfig {
-            joining: r.opt_ustring("ReconfigRequest.joiningServers")?,
-            leaving: r.opt_ustring("ReconfigRequest.leavingServers")?,
-            new_members: r.opt_ustring("ReconfigRequest.newMembers")?,
-            cur_config_id: r.i64("ReconfigRequest.curConfigId")?,
-        },
-        OpCode::CheckWatches => Request::CheckWatches {
-            path: r.ustring("CheckWatchesRequest.path")?,
-            kind: r.i32("CheckWatchesRequest.type")?,
-        },
-        OpCode::RemoveWatches => Request::RemoveWatches {
-            path: r.ustring("RemoveWatchesRequest.path")?,
-            kind: r.i32("RemoveWatchesRequest.type")?,
-        },
-        OpCode::AddWatch => Request::AddWatch {
-            path: r.ustring("AddWatchRequest.path")?,
-            mode: r.i32("AddWatchRequest.mode")?,
-        },
-        OpCode::Auth => Request::Auth {
-            auth_type: r.i32("AuthPacket.type")?,
-            scheme: r.ustring("AuthPacket.scheme")?,
-            auth: r.opt_bytes("AuthPacket.auth")?,
-        },
-        OpCode::SetWatches | OpCode::SetWatches2 => {
-            Request::SetWatches(decode_set_watches(code, r)?)
-        }
-        OpCode::Sasl => Request::Sasl {
-            token: r.opt_bytes("GetSASLRequest.token")?,
-        },
-        OpCode::GetEphemerals => Request::GetEphemerals {
-            prefix: r.opt_ustring("GetEphemeralsRequest.prefixPath")?,
-        },
-        OpCode::GetAllChildrenNumber => Request::GetAllChildrenNumber {
-            path: r.ustring("GetAllChildrenNumberRequest.path")?,
-        },
-        OpCode::Ping => Request::Ping,
-        OpCode::WhoAmI => Request::WhoAmI,
-        OpCode::CloseSession => Request::CloseSession,
-        other => unreachable!("decode_body handles {other} before decode_body_rest"),
-    })
-}
-
-fn decode_path_watch(code: OpCode, r: &mut Reader<'_>) -> Result<Request, DecodeError> {
-    let path = r.ustring("path")?;
-    let watch = r.bool("watch")?;
-    Ok(match code {
-        OpCode::Exists => Request::Exists { path, watch },
-        OpCode::GetData => Request::GetData { path, watch },
-        OpCode::GetChildren => Request::GetChildren { path, watch },
-        OpCode::GetChildren2 => Request::GetChildren2 { path, watch },
-        other => unreachable!("{other} has no path+watch record"),
-    })
-}
-
-fn decode_create(
-    code: OpCode,
-    r: &mut Reader<'_>,
-) -> Result<(CreateRequest, Option<i64>), DecodeError> {
-    let req = CreateRequest {
-        path: r.ustring("CreateRequest.path")?,
-        data: r.opt_bytes("CreateRequest.data")?,
-        acl: r.acl_list("CreateRequest.acl")?,
-        flags: r.i32("CreateRequest.flags")?,
-    };
-    let ttl = if code == OpCode::CreateTtl {
-        Some(r.i64("CreateTTLRequest.ttl")?)
-    } else {
-        None
-    };
-    Ok((req, ttl))
-}
-
-/// Reads one `MultiHeader`; `None` at the end marker (done = true).
-fn read_multi_header(r: &mut Reader<'_>) -> Result<Option<(i32, usize)>, DecodeError> {
-    let offset = r.offset();
-    let op = r.i32("MultiHeader.type")?;
-    let done = r.bool("MultiHeader.done")?;
-    let _err = r.i32("MultiHeader.err")?;
-    Ok((!done).then_some((op, offset)))
-}
-
-fn decode_multi(r: &mut Reader<'_>) -> Result<Vec<MultiOp>, DecodeError> {
-    let mut ops = Vec::new();
-    while let Some((op, offset)) = read_multi_header(r)? {
-        let code = OpCode::from_code(op);
-        ops.push(match code {
-            Some(
-                c
-                @ (OpCode::Create | OpCode::Create2 | OpCode::CreateContainer | OpCode::CreateTtl),
-            ) => {
-                let (req, ttl) = decode_create(c, r)?;
-                MultiOp::Create { op: c, req, ttl }
-            }
-            Some(OpCode::Delete) => MultiOp::Delete {
-                path: r.ustring("DeleteRequest.path")?,
-                version: r.i32("DeleteRequest.version")?,
-            },
-            Some(OpCode::SetData) => MultiOp::SetData {
-                path: r.ustring("SetDataRequest.path")?,
-                data: r.opt_bytes("SetDataRequest.data")?,
-                version: r.i32("SetDataRequest.version")?,
-            },
-            Some(OpCode::Check) => MultiOp::Check {
-                path: r.ustring("CheckVersionRequest.path")?,
-                version: r.i32("CheckVersionRequest.version")?,
-            },
-            _ => return Err(bad_multi_type(op, offset)),
-        });
-    }
-    Ok(ops)
-}
-
-fn decode_multi_read(r: &mut Reader<'_>) -> Result<Vec<ReadOp>, DecodeError> {
-    let mut ops = Vec::new();
-    while let Some((op, offset)) = read_multi_header(r)? {
-        let get_data = match OpCode::from_code(op) {
-            Some(OpCode::GetChildren) => false,
-            Some(OpCode::GetData) => true,
-            _ => return Err(bad_multi_type(op, offset)),
-        };
-        let path = r.ustring("path")?;
-        let watch = r.bool("watch")?;
-        ops.push(if get_data {
-            ReadOp::GetData { path, watch }
-        } else {
-            ReadOp::GetChildren { path, watch }
-        });
-    }
-    Ok(ops)
-}
-
-const fn bad_multi_type(op: i32, offset: usize) -> DecodeError {
-    DecodeError::InvalidValue {
-        field: "MultiHeader.type",
-        offset,
-        value: op as i64,
-    }
-}
-
-fn decode_set_watches(code: OpCode, r: &mut Reader<'_>) -> Result<SetWatches, DecodeError> {
-    let relative_zxid = r.i64("SetWatches.relativeZxid")?;
-    let data = r.strings("SetWatches.dataWatches")?;
-    let exist = r.strings("SetWatches.existWatches")?;
-    let child = r.strings("SetWatches.childWatches")?;
-    let (persistent, persistent_recursive) = if code == OpCode::SetWatches2 {
-        (
-            r.strings("SetWatches2.persistentWatches")?,
-            r.strings("SetWatches2.persistentRecursiveWatches")?,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    Ok(SetWatches {
-        op: code,
-        relative_zxid,
-        data,
-        exist,
-        child,
-        persistent,
-        persistent_recursive,
-    })
 }

@@ -235,3 +235,7 @@ impl NodeOwned {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "snapshot_test.rs"]
+mod tests;
