@@ -210,8 +210,7 @@ fn check_watch(log: &mut ConnLog, req: &Request, err: i32, body: &Response) -> R
     Ok(())
 }
 
-fn run(actions: Vec<Action>) -> Result<(), String> {
-    let mut w = World::new();
+fn connect_all(w: &mut World) -> Result<(), String> {
     for c in 0..CONNS {
         w.conns.insert(c, ConnLog::default());
         w.step(Input::ConnOpened {
@@ -219,60 +218,54 @@ fn run(actions: Vec<Action>) -> Result<(), String> {
             peer_ip: None,
         })?;
         let mut buf = Vec::new();
-        ConnectRequest {
+        let req = ConnectRequest {
             timeout_ms: 40_000,
             passwd: vec![0; 16],
             read_only: Some(false),
             ..Default::default()
-        }
-        .encode(&mut buf);
+        };
+        req.encode(&mut buf);
         w.step(Input::Client {
             conn: ConnId(c),
             frame: Bytes::from(buf),
         })?;
     }
-    let actions = actions
-        .into_iter()
-        .chain(std::iter::repeat_n(Action::Persist, 200));
-    for action in actions {
-        match action {
-            Action::Send(c, req) => {
-                let xid = w.next_xid;
-                w.next_xid += 1;
-                let mut buf = Vec::new();
-                encode_request(Xid(xid), &req, &mut buf);
-                w.conns
-                    .get_mut(&c)
-                    .expect("conn")
-                    .sent
-                    .push_back((xid, req));
-                w.step(Input::Client {
-                    conn: ConnId(c),
-                    frame: Bytes::from(buf),
-                })?;
-            }
-            Action::Persist => {
-                let Some(batch) = w.batches.pop_front() else {
-                    continue;
-                };
-                let upto = batch.last().expect("non-empty").zxid;
-                w.durable.extend(batch);
-                w.step(Input::Persisted { upto })?;
-            }
-            Action::Wait(ms) => {
-                w.now_ms += ms;
-                w.step(Input::Tick)?;
-            }
+    Ok(())
+}
+
+fn act(w: &mut World, action: Action) -> Result<(), String> {
+    match action {
+        Action::Send(c, req) => {
+            let xid = w.next_xid;
+            w.next_xid += 1;
+            let mut buf = Vec::new();
+            encode_request(Xid(xid), &req, &mut buf);
+            w.conns
+                .get_mut(&c)
+                .expect("conn")
+                .sent
+                .push_back((xid, req));
+            w.step(Input::Client {
+                conn: ConnId(c),
+                frame: Bytes::from(buf),
+            })
+        }
+        Action::Persist => {
+            let Some(batch) = w.batches.pop_front() else {
+                return Ok(());
+            };
+            let upto = batch.last().expect("non-empty").zxid;
+            w.durable.extend(batch);
+            w.step(Input::Persisted { upto })
+        }
+        Action::Wait(ms) => {
+            w.now_ms += ms;
+            w.step(Input::Tick)
         }
     }
-    for (c, log) in &w.conns {
-        if !log.sent.is_empty() {
-            return Err(format!(
-                "conn {c}: {} requests never answered",
-                log.sent.len()
-            ));
-        }
-    }
+}
+
+fn check_recovery(w: &World) -> Result<(), String> {
     let config = NodeConfig::default().validate().expect("valid");
     let recovered = Recovered {
         log: w.durable.clone(),
@@ -288,6 +281,26 @@ fn run(actions: Vec<Action>) -> Result<(), String> {
     Ok(())
 }
 
+fn run(actions: Vec<Action>) -> Result<(), String> {
+    let mut w = World::new();
+    connect_all(&mut w)?;
+    for action in actions
+        .into_iter()
+        .chain(std::iter::repeat_n(Action::Persist, 200))
+    {
+        act(&mut w, action)?;
+    }
+    for (c, log) in &w.conns {
+        if !log.sent.is_empty() {
+            return Err(format!(
+                "conn {c}: {} requests never answered",
+                log.sent.len()
+            ));
+        }
+    }
+    check_recovery(&w)
+}
+
 #[test]
 fn node_keeps_order_durability_and_watch_promises() {
     fn prop(actions: Vec<Action>) -> quickcheck::TestResult {
@@ -298,7 +311,7 @@ fn node_keeps_order_durability_and_watch_promises() {
     }
     QuickCheck::new()
         .tests(300)
-        .gen(Gen::new(80))
+        .rng(Gen::new(80))
         .quickcheck(prop as fn(Vec<Action>) -> quickcheck::TestResult);
 }
 
