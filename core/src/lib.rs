@@ -26,6 +26,7 @@ pub mod lookup;
 pub mod node;
 pub mod output;
 pub mod prep;
+pub mod prng;
 pub mod proto;
 pub mod session;
 pub mod time;

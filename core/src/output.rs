@@ -1,7 +1,9 @@
 //! What the node asks the shell to do. Every effect is an output; the shell executes them in
 //! the order they were polled, keeping order per connection and on the disk queue.
 
-use crate::ids::ConnId;
+use bytes::Bytes;
+
+use crate::ids::{ConnId, Zxid};
 use crate::proto::{ConnectResponse, ReplyHeader, Response, WatcherEvent};
 use crate::txn::Txn;
 
@@ -62,6 +64,15 @@ pub enum Output {
     Persist {
         /// Txns in zxid order.
         txns: Vec<Txn>,
+    },
+    /// Write this snapshot of the state at exactly `zxid` (from `node::encode_snapshot`) in the
+    /// background. Recovery may use it once it is completely written and synced; txns up to
+    /// `zxid` stay in the log until then.
+    TakeSnapshot {
+        /// The zxid the snapshot is exact at.
+        zxid: Zxid,
+        /// The encoded snapshot.
+        bytes: Bytes,
     },
     /// Close the connection after writing everything emitted for it before. The node has
     /// already forgotten it; the shell must not step `ConnClosed` for it.

@@ -124,7 +124,12 @@ impl World {
     fn new() -> Self {
         let config = NodeConfig::default().validate().expect("valid");
         let now_ms = 1_000_000;
-        let node = Node::recover(config, Recovered::default(), Instant::from_millis(now_ms));
+        let node = Node::recover(
+            config,
+            Recovered::default(),
+            Instant::from_millis(now_ms),
+            1,
+        );
         Self {
             node,
             now_ms,
@@ -151,7 +156,7 @@ impl World {
         let durable = self.durable_zxid();
         match out {
             Output::Persist { txns } => self.batches.push_back(txns),
-            Output::Handshake { .. } => {}
+            Output::Handshake { .. } | Output::TakeSnapshot { .. } => {}
             Output::CloseConn { conn, why } => return Err(format!("{conn:?} closed: {why:?}")),
             Output::Notify { conn, event, .. } => {
                 let log = self
@@ -271,7 +276,7 @@ fn check_recovery(w: &World) -> Result<(), String> {
         log: w.durable.clone(),
         ..Recovered::default()
     };
-    let again = Node::recover(config, recovered, Instant::from_millis(w.now_ms));
+    let again = Node::recover(config, recovered, Instant::from_millis(w.now_ms), 1);
     if !again.tree().eq_content(w.node.tree()) || again.tree().digest() != w.node.tree().digest() {
         return Err("recovery from the durable log differs from the live tree".into());
     }

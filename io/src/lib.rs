@@ -1,7 +1,11 @@
-//! zoorepl-io: the tokio shells around the sans-IO core.
+//! zoorepl-io: the tokio shells around the sans-IO core (DESIGN.md §5).
 //!
-//! This crate will own the client listener (jute framing, connection limits), the peer
-//! transport, the write-ahead log and snapshots behind a `Storage` trait (segment files of
-//! checksummed postcard records, group commit), timers, `zoo.cfg` parsing, four-letter words,
-//! the metrics endpoint, the Publisher's subscription server and the Replicator's driver.
-//! See `../shared/DESIGN.md` §5. Nothing is implemented yet: the standalone-server issue fills it.
+//! - [`storage`]: the write-ahead log and snapshots behind the `Storage` trait.
+//! - [`config`]: `zoo.cfg` parsing and validation.
+//! - [`fourlw`]: four-letter words and the Prometheus metrics text.
+//! - [`server`]: the client listener and the task that owns the core `Node`.
+
+pub mod config;
+pub mod fourlw;
+pub mod server;
+pub mod storage;

@@ -64,6 +64,7 @@ impl Node {
                 self.outbox.push_back(Output::Notify { conn, zxid, event });
             }
         }
+        self.count_for_snapshot();
         match self.waiting.remove(&txn.zxid) {
             Some(Waiter::Request(conn)) => self.answer_write(conn, txn.zxid, applied.result),
             Some(Waiter::Connect(conn)) => {
@@ -75,6 +76,28 @@ impl Node {
             Some(Waiter::Expiry) => self.end_session_conn(txn.session),
             Some(Waiter::Reap) | None => {}
         }
+    }
+
+    /// Emits a snapshot of the state at this exact zxid once enough txns have applied.
+    fn count_for_snapshot(&mut self) {
+        self.since_snapshot += 1;
+        if self.since_snapshot < self.snapshot_after {
+            return;
+        }
+        let snap_count = self.config.config().snap_count;
+        self.since_snapshot = 0;
+        self.snapshot_after = self.prng.between(snap_count / 2 + 1, snap_count);
+        let sessions = self
+            .sessions
+            .iter()
+            .map(|(id, s)| (id, s.timeout_ms))
+            .collect();
+        let bytes = super::encode_snapshot(&self.tree, sessions);
+        let zxid = self.tree.last_applied();
+        self.outbox.push_back(Output::TakeSnapshot {
+            zxid,
+            bytes: bytes.into(),
+        });
     }
 
     /// Closes the connection of a session that ended, without a reply.

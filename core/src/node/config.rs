@@ -29,6 +29,8 @@ pub struct NodeConfig {
     pub container_max_per_minute: u32,
     /// Reap never-used containers older than this, ms (`znode.container.maxNeverUsedIntervalMs`).
     pub container_max_never_used_ms: Option<i64>,
+    /// Snapshot after a random number of txns in [snapCount/2 + 1, snapCount] (`snapCount`).
+    pub snap_count: u64,
 }
 
 impl Default for NodeConfig {
@@ -44,6 +46,7 @@ impl Default for NodeConfig {
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
             container_max_never_used_ms: None,
+            snap_count: 100_000,
         }
     }
 }
@@ -121,6 +124,12 @@ impl NodeConfig {
             return Err(invalid(
                 "maxSessionTimeout",
                 format!("{max} is below minSessionTimeout {min}"),
+            ));
+        }
+        if self.snap_count < 2 {
+            return Err(invalid(
+                "snapCount",
+                format!("{} must be at least 2", self.snap_count),
             ));
         }
         if self.container_check_interval_ms == 0 {

@@ -12,17 +12,20 @@ mod conn;
 mod handshake;
 mod reads;
 mod requests;
+mod snapshot;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, VecDeque};
 
 pub use config::{ConfigError, NodeConfig, ValidConfig};
+pub use snapshot::{decode_snapshot, encode_snapshot, SnapshotError, SNAPSHOT_FORMAT};
 
 use crate::ids::{ConnId, SessionId, Zxid};
 use crate::input::Input;
 use crate::output::Output;
 use crate::prep::Overlay;
+use crate::prng::Prng;
 use crate::session::SessionTable;
 use crate::time::Instant;
 use crate::tree::DataTree;
@@ -37,7 +40,7 @@ pub struct Recovered {
     pub tree: DataTree,
     /// Sessions alive at the snapshot, with their timeouts.
     pub sessions: Vec<(SessionId, i32)>,
-    /// Durable txns after the snapshot, in zxid order.
+    /// Durable txns in zxid order; those at or below the snapshot's zxid are skipped.
     pub log: Vec<Txn>,
 }
 
@@ -73,6 +76,10 @@ pub struct Node {
     outbox: VecDeque<Output>,
     now: Instant,
     next_reap: Instant,
+    prng: Prng,
+    /// Txns applied since the last snapshot, and the count that triggers the next one.
+    since_snapshot: u64,
+    snapshot_after: u64,
 }
 
 impl Node {
@@ -82,7 +89,7 @@ impl Node {
     /// When the log does not follow the snapshot in zxid order (the shell verified checksums
     /// and order; anything else is a bug).
     #[must_use]
-    pub fn recover(config: ValidConfig, recovered: Recovered, now: Instant) -> Self {
+    pub fn recover(config: ValidConfig, recovered: Recovered, now: Instant, seed: u64) -> Self {
         let cfg = config.config();
         let mut sessions = SessionTable::new(
             cfg.server_id,
@@ -94,6 +101,8 @@ impl Node {
             sessions.add(*id, *timeout_ms, now);
         }
         let next_reap = now + std::time::Duration::from_millis(cfg.container_check_interval_ms);
+        let mut prng = Prng::new(seed);
+        let snapshot_after = prng.between(cfg.snap_count / 2 + 1, cfg.snap_count);
         let mut node = Self {
             last_assigned: recovered.tree.last_applied(),
             tree: recovered.tree,
@@ -108,8 +117,12 @@ impl Node {
             outbox: VecDeque::new(),
             now,
             next_reap,
+            prng,
+            since_snapshot: 0,
+            snapshot_after,
         };
-        for txn in recovered.log {
+        let snapshot_zxid = node.last_assigned;
+        for txn in recovered.log.into_iter().filter(|t| t.zxid > snapshot_zxid) {
             assert!(
                 txn.zxid > node.last_assigned,
                 "log out of order at {}",
@@ -118,7 +131,12 @@ impl Node {
             node.last_assigned = txn.zxid;
             node.apply_committed(&txn);
         }
-        assert!(node.outbox.is_empty(), "recovery emits nothing");
+        node.outbox
+            .retain(|o| !matches!(o, Output::TakeSnapshot { .. }));
+        assert!(
+            node.outbox.is_empty(),
+            "recovery emits nothing but snapshots"
+        );
         node.check_invariants();
         node
     }

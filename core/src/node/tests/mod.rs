@@ -35,7 +35,7 @@ impl Harness {
 
     pub(super) fn with_config(config: NodeConfig) -> Self {
         let config = config.validate().expect("test config is valid");
-        let node = Node::recover(config, Recovered::default(), Instant::from_millis(T0));
+        let node = Node::recover(config, Recovered::default(), Instant::from_millis(T0), 1);
         Self {
             node,
             now_ms: T0,

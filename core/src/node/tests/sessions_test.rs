@@ -239,10 +239,42 @@ fn recovery_replays_the_log_into_tree_and_sessions() {
         log: h.log.clone(),
         ..Recovered::default()
     };
-    let node = Node::recover(config, recovered, Instant::from_millis(h.now_ms));
+    let node = Node::recover(config, recovered, Instant::from_millis(h.now_ms), 1);
     assert_eq!(node.last_applied(), h.node.last_applied());
     assert_eq!(node.tree().digest(), h.node.tree().digest());
     assert!(node.tree().eq_content(h.node.tree()));
     assert_eq!(node.sessions().get(s).map(|x| x.timeout_ms), Some(30_000));
     assert_eq!(node.tree().ephemerals(s).collect::<Vec<_>>(), vec!["/eph"]);
+}
+
+#[test]
+fn snapshots_are_exact_and_recovery_from_snapshot_plus_log_matches() {
+    let mut h = Harness::with_config(NodeConfig {
+        snap_count: 4,
+        ..NodeConfig::default()
+    });
+    h.session(1);
+    let mut snapshot = None;
+    for i in 0..12 {
+        let out = h.write(1, i + 1, &create(&format!("/n{i}"), b"x", 0));
+        for o in out {
+            if let Output::TakeSnapshot { zxid, bytes } = o {
+                assert_eq!(
+                    zxid,
+                    h.node.last_applied(),
+                    "a snapshot is exact at the txn just applied"
+                );
+                snapshot = Some((zxid, bytes));
+            }
+        }
+    }
+    let (zxid, bytes) = snapshot.expect("snapCount 4 takes snapshots within 12 txns");
+    let mut recovered = super::super::decode_snapshot(&bytes).expect("snapshot decodes");
+    assert_eq!(recovered.tree.last_applied(), zxid);
+    assert_eq!(recovered.sessions.len(), 1);
+    recovered.log = h.log.clone();
+    let config = NodeConfig::default().validate().expect("valid");
+    let node = Node::recover(config, recovered, Instant::from_millis(h.now_ms), 1);
+    assert!(node.tree().eq_content(h.node.tree()));
+    assert!(super::super::decode_snapshot(&bytes[..bytes.len() / 2]).is_err());
 }

@@ -1,0 +1,1 @@
+//! Four-letter words and metrics (zookeeper-protocol.md §13). Being written.

@@ -1,0 +1,1 @@
+//! The client listener and the node task. Being written.

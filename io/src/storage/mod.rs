@@ -1,0 +1,1 @@
+//! Write-ahead log and snapshots. Being written.
