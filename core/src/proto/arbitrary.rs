@@ -314,6 +314,13 @@ pub struct ReplyCase {
     pub body: Response,
 }
 
+impl Arbitrary for Response {
+    /// Any body; use [`ReplyCase`] when the matching opcode is needed to decode it.
+    fn arbitrary(g: &mut Gen) -> Self {
+        arbitrary_response(g).1
+    }
+}
+
 /// The opcodes whose successful reply has no body.
 const EMPTY_BODY_OPS: [OpCode; 9] = [
     OpCode::Delete,
