@@ -121,9 +121,11 @@ impl DataTree {
                 misfit!(zxid, "Create", p, "ttl {ttl_ms} out of range");
             }
         }
+        let acl = self.intern_acl(&create.acl);
         let node = Znode {
             data: create.data.clone(),
-            acl: create.acl.clone(),
+            data_hash: super::digest::data_hash(create.data.as_ref()),
+            acl,
             czxid: zxid,
             mzxid: zxid,
             pzxid: zxid,
@@ -174,7 +176,7 @@ impl DataTree {
             misfit!(txn.zxid, "SetData", p, "no such node");
         }
         self.update_node(p, |node| {
-            node.data = data.cloned();
+            node.set_data(data.cloned());
             node.version = version;
             node.mzxid = txn.zxid;
             node.mtime = txn.time_ms;
@@ -187,11 +189,14 @@ impl DataTree {
         if !self.contains(p) {
             misfit!(zxid, "SetAcl", p, "no such node");
         }
-        self.update_node(p, |node| {
-            node.acl = acl.to_vec();
+        let acl = self.intern_acl(acl);
+        let (old, stat) = self.update_node(p, |node| {
+            let old = std::mem::replace(&mut node.acl, acl);
             node.aversion = aversion;
-            node.stat()
-        })
+            (old, node.stat())
+        });
+        self.release_acl(&old);
+        stat
     }
 
     /// Ends a session: deletes the ephemerals prep listed, which must be all it owns.
