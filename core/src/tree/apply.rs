@@ -116,10 +116,21 @@ impl DataTree {
                 parent.cversion
             );
         }
-        if let NodeKind::Ttl { ttl_ms } = create.kind {
-            if !(1..=super::TTL_MS_MAX).contains(&ttl_ms) {
+        match create.kind {
+            NodeKind::Ttl { ttl_ms } if !(1..=super::TTL_MS_MAX).contains(&ttl_ms) => {
                 misfit!(zxid, "Create", p, "ttl {ttl_ms} out of range");
             }
+            // Java makes the issuing session the owner; a different one is a prep bug.
+            NodeKind::Ephemeral(owner) if owner != txn.session => {
+                misfit!(
+                    zxid,
+                    "Create",
+                    p,
+                    "ephemeral owner {owner} is not the txn's session {}",
+                    txn.session
+                );
+            }
+            _ => {}
         }
         let acl = self.intern_acl(&create.acl);
         let node = Znode {
