@@ -125,9 +125,10 @@ impl MNode {
     }
 }
 
-/// The model: every node by path, plus the clock for the next txn.
+/// The model: every node by path, plus the clock and session of the next txn.
 struct Model {
     nodes: BTreeMap<String, MNode>,
+    session: SessionId,
     zxid: Zxid,
     time_ms: i64,
 }
@@ -135,12 +136,13 @@ struct Model {
 fn kind_of(sel: u8) -> NodeKind {
     match sel % 6 {
         0 | 1 => NodeKind::Persistent,
-        2 => NodeKind::Ephemeral(SessionId(1 + i64::from(sel / 6 % 3))),
+        // The owner is always the txn's session; the driver fills it in.
+        2 => NodeKind::Ephemeral(SessionId(0)),
         3 => NodeKind::Container,
         4 => NodeKind::Ttl {
             ttl_ms: 1 + i64::from(sel),
         },
-        _ => NodeKind::Ephemeral(SessionId(1)),
+        _ => NodeKind::Ephemeral(SessionId(0)),
     }
 }
 
@@ -174,6 +176,7 @@ impl Model {
         );
         Self {
             nodes,
+            session: SessionId(1),
             zxid: Zxid::new(1, 0),
             time_ms: 0,
         }
@@ -339,10 +342,14 @@ impl Model {
         let parent_node = self.nodes.get_mut(&parent_path).expect("parent");
         parent_node.counter = parent_cversion;
         parent_node.pzxid = zxid;
+        let owner = self.session;
         let node = MNode {
             data: data_of(data),
             acl: acl_of(kind),
-            kind: kind_of(kind),
+            kind: match kind_of(kind) {
+                NodeKind::Ephemeral(_) => NodeKind::Ephemeral(owner),
+                other => other,
+            },
             czxid: zxid,
             mzxid: zxid,
             pzxid: zxid,
@@ -447,10 +454,12 @@ fn run(ops: &[Op]) -> (DataTree, Vec<Txn>) {
         }
         model.zxid = model.zxid.next();
         model.time_ms += 10;
+        // Spread the writes over three sessions (a cheap deterministic pick).
         let session = match op {
             Op::CreateSession(s) | Op::CloseSession(s) => SessionId(1 + i64::from(*s % 3)),
-            _ => SessionId(1),
+            _ => SessionId(1 + i64::try_from(log.len() % 3).expect("small")),
         };
+        model.session = session;
         let mut changes = Vec::new();
         let built = if let Op::CloseSession(_) = op {
             let ephemerals = model.ephemerals(session);

@@ -116,14 +116,27 @@ impl DataTree {
                 parent.cversion
             );
         }
-        if let NodeKind::Ttl { ttl_ms } = create.kind {
-            if !(1..=super::TTL_MS_MAX).contains(&ttl_ms) {
+        match create.kind {
+            NodeKind::Ttl { ttl_ms } if !(1..=super::TTL_MS_MAX).contains(&ttl_ms) => {
                 misfit!(zxid, "Create", p, "ttl {ttl_ms} out of range");
             }
+            // Java makes the issuing session the owner; a different one is a prep bug.
+            NodeKind::Ephemeral(owner) if owner != txn.session => {
+                misfit!(
+                    zxid,
+                    "Create",
+                    p,
+                    "ephemeral owner {owner} is not the txn's session {}",
+                    txn.session
+                );
+            }
+            _ => {}
         }
+        let acl = self.intern_acl(&create.acl);
         let node = Znode {
             data: create.data.clone(),
-            acl: create.acl.clone(),
+            data_hash: super::digest::data_hash(create.data.as_ref()),
+            acl,
             czxid: zxid,
             mzxid: zxid,
             pzxid: zxid,
@@ -174,7 +187,7 @@ impl DataTree {
             misfit!(txn.zxid, "SetData", p, "no such node");
         }
         self.update_node(p, |node| {
-            node.data = data.cloned();
+            node.set_data(data.cloned());
             node.version = version;
             node.mzxid = txn.zxid;
             node.mtime = txn.time_ms;
@@ -187,11 +200,14 @@ impl DataTree {
         if !self.contains(p) {
             misfit!(zxid, "SetAcl", p, "no such node");
         }
-        self.update_node(p, |node| {
-            node.acl = acl.to_vec();
+        let acl = self.intern_acl(acl);
+        let (old, stat) = self.update_node(p, |node| {
+            let old = std::mem::replace(&mut node.acl, acl);
             node.aversion = aversion;
-            node.stat()
-        })
+            (old, node.stat())
+        });
+        self.release_acl(&old);
+        stat
     }
 
     /// Ends a session: deletes the ephemerals prep listed, which must be all it owns.

@@ -2,7 +2,8 @@
 //! [`DataTree::check_invariants`] (a broken invariant is a bug) and snapshot restore (a broken
 //! invariant is bad input).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::{digest, node_size, path, DataTree};
 use crate::ids::SessionId;
@@ -44,6 +45,9 @@ impl DataTree {
             ));
         }
         self.verify_indexes(&seen)?;
+        if seen.acl_users != self.acls {
+            return Err("ACL cache counts differ from the nodes' ACLs".to_owned());
+        }
         if seen.digest != self.digest {
             return Err(format!(
                 "digest {:#x} but recomputed {:#x}",
@@ -75,6 +79,14 @@ impl DataTree {
                 return Err(format!("{p} lists a bad child name {name:?}"));
             }
         }
+        if node.data_hash != digest::data_hash(node.data.as_ref()) {
+            return Err(format!("{p}: stale data hash"));
+        }
+        match self.acls.get_key_value(&*node.acl) {
+            Some((shared, _)) if Arc::ptr_eq(shared, &node.acl) => {}
+            _ => return Err(format!("{p}: ACL not shared through the cache")),
+        }
+        *seen.acl_users.entry(Arc::clone(&node.acl)).or_default() += 1;
         if node.ephemeral_owner().is_some() && !node.children.is_empty() {
             return Err(format!("ephemeral {p} has children"));
         }
@@ -149,4 +161,5 @@ struct Seen {
     size: i64,
     containers: BTreeSet<String>,
     ttls: BTreeSet<String>,
+    acl_users: BTreeMap<Arc<[crate::proto::Acl]>, u64>,
 }

@@ -14,6 +14,7 @@ pub mod path;
 mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -28,8 +29,9 @@ use crate::txn::{Applied, NodeKind, Txn};
 /// The replicated znode tree.
 #[derive(Clone, Debug)]
 pub struct DataTree {
-    /// Every node by full path (lookups only; order comes from the children sets).
-    nodes: LookupMap<String, Znode>,
+    /// Every node by full path (lookups only; order comes from the children sets). Boxed so the
+    /// hash table's slack (up to half its buckets) costs a pointer per bucket, not a node.
+    nodes: LookupMap<String, Box<Znode>>,
     /// Normal ephemerals by owning session; a session with none has no entry.
     ephemerals: BTreeMap<SessionId, BTreeSet<String>>,
     /// Every container node.
@@ -42,6 +44,9 @@ pub struct DataTree {
     digest: u64,
     /// Java's `approximateDataSize`, kept up to date.
     approximate_data_size: i64,
+    /// Every distinct ACL in use, with how many nodes use it (`ReferenceCountedACLCache`):
+    /// nodes share one allocation per distinct ACL.
+    acls: BTreeMap<Arc<[Acl]>, u64>,
 }
 
 impl Default for DataTree {
@@ -65,13 +70,16 @@ impl DataTree {
             last_applied: Zxid::ZERO,
             digest: 0,
             approximate_data_size: 0,
+            acls: BTreeMap::new(),
         };
-        tree.insert_node(path::ROOT.to_owned(), Znode::builtin(Acl::open_unsafe()));
+        let open = tree.intern_acl(&[Acl::open_unsafe()]);
+        tree.insert_node(path::ROOT.to_owned(), Znode::builtin(open));
         for (p, acl) in [
             (path::ZOOKEEPER, Acl::open_unsafe()),
             (path::QUOTA, Acl::open_unsafe()),
             (path::CONFIG, Acl::read_unsafe()),
         ] {
+            let acl = tree.intern_acl(&[acl]);
             tree.insert_node(p.to_owned(), Znode::builtin(acl));
             tree.link_child(p);
         }
@@ -88,7 +96,7 @@ impl DataTree {
     /// The node at `path`.
     #[must_use]
     pub fn node(&self, path: &str) -> Option<&Znode> {
-        self.nodes.get(path)
+        self.nodes.get(path).map(|n| &**n)
     }
 
     /// Whether a node exists at `path`.
@@ -180,6 +188,12 @@ impl DataTree {
         self.approximate_data_size
     }
 
+    /// How many distinct ACLs are in use (`aclCacheSize`).
+    #[must_use]
+    pub fn acl_cache_size(&self) -> usize {
+        self.acls.len()
+    }
+
     /// The tree digest: equal histories give equal digests ([`digest`]).
     #[must_use]
     pub fn digest(&self) -> u64 {
@@ -242,10 +256,7 @@ impl DataTree {
         let mut stack = vec![path::ROOT.to_owned()];
         std::iter::from_fn(move || {
             let p = stack.pop()?;
-            let n = self
-                .nodes
-                .get(&p)
-                .expect("node reached from its parent exists");
+            let n = self.node(&p).expect("node reached from its parent exists");
             // Reverse so the smallest name is popped first.
             stack.extend(n.children.iter().rev().map(|c| path::join(&p, c)));
             Some((p, n))
@@ -260,12 +271,33 @@ impl DataTree {
             && self.digest == other.digest
             && self.nodes.len() == other.nodes.len()
             && self.approximate_data_size == other.approximate_data_size
-            && self
-                .iter_preorder()
-                .all(|(p, n)| other.nodes.get(&p) == Some(n))
+            && self.iter_preorder().all(|(p, n)| other.node(&p) == Some(n))
     }
 
     // ----- internal mutation helpers, each keeping the digest and the indexes up to date -----
+
+    /// The shared copy of `acl`, counting one more user. Pair with [`Self::release_acl`].
+    fn intern_acl(&mut self, acl: &[Acl]) -> Arc<[Acl]> {
+        if let Some((shared, users)) = self.acls.get_key_value(acl) {
+            let shared = Arc::clone(shared);
+            let users = users + 1;
+            self.acls.insert(Arc::clone(&shared), users);
+            return shared;
+        }
+        let shared: Arc<[Acl]> = Arc::from(acl);
+        self.acls.insert(Arc::clone(&shared), 1);
+        shared
+    }
+
+    /// Counts one user less of a shared ACL, dropping it when none is left.
+    fn release_acl(&mut self, acl: &Arc<[Acl]>) {
+        let users = self.acls.get_mut(&**acl).expect("released ACL is cached");
+        assert!(*users > 0, "ACL user count underflow");
+        *users -= 1;
+        if *users == 0 {
+            self.acls.remove(&**acl);
+        }
+    }
 
     /// Inserts a node (no parent link); indexes it and adds its hash.
     fn insert_node(&mut self, path: String, node: Znode) {
@@ -287,13 +319,14 @@ impl DataTree {
                 self.ttls.insert(path.clone());
             }
         }
-        let old = self.nodes.insert(path, node);
+        let old = self.nodes.insert(path, Box::new(node));
         assert!(old.is_none(), "node inserted twice");
     }
 
     /// Removes a node (no parent unlink); unindexes it and subtracts its hash.
-    fn remove_node(&mut self, path: &str) -> Znode {
+    fn remove_node(&mut self, path: &str) -> Box<Znode> {
         let node = self.nodes.remove(path).expect("removed node exists");
+        self.release_acl(&node.acl);
         self.digest = self.digest.wrapping_sub(digest::node_hash(path, &node));
         self.approximate_data_size -= node_size(path, node.data.as_ref());
         match node.kind {

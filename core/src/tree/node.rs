@@ -1,6 +1,7 @@
 //! One znode: data, ACL, the stored stat (`StatPersisted`) and its children's names.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -19,7 +20,10 @@ pub const TTL_MS_MAX: i64 = (1 << 40) - 1;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Znode {
     pub(crate) data: Option<Bytes>,
-    pub(crate) acl: Vec<Acl>,
+    /// [`super::digest::data_hash`] of `data`, kept in step by [`Self::set_data`].
+    pub(crate) data_hash: u64,
+    /// Shared with every node that has the same ACL (the tree's ACL cache).
+    pub(crate) acl: Arc<[Acl]>,
     pub(crate) czxid: Zxid,
     pub(crate) mzxid: Zxid,
     pub(crate) pzxid: Zxid,
@@ -35,10 +39,12 @@ pub struct Znode {
 
 impl Znode {
     /// A built-in node as Java makes it: empty data, every stat field zero.
-    pub(crate) fn builtin(acl: Acl) -> Self {
+    pub(crate) fn builtin(acl: Arc<[Acl]>) -> Self {
+        let data = Some(Bytes::new());
         Self {
-            data: Some(Bytes::new()),
-            acl: vec![acl],
+            data_hash: super::digest::data_hash(data.as_ref()),
+            data,
+            acl,
             czxid: Zxid::ZERO,
             mzxid: Zxid::ZERO,
             pzxid: Zxid::ZERO,
@@ -50,6 +56,12 @@ impl Znode {
             kind: NodeKind::Persistent,
             children: BTreeSet::new(),
         }
+    }
+
+    /// Replaces the data and its cached hash.
+    pub(crate) fn set_data(&mut self, data: Option<Bytes>) {
+        self.data_hash = super::digest::data_hash(data.as_ref());
+        self.data = data;
     }
 
     /// The data; `None` is null data (distinct from empty).

@@ -180,6 +180,7 @@ impl DataTree {
             last_applied,
             digest: 0,
             approximate_data_size: 0,
+            acls: std::collections::BTreeMap::new(),
         };
         let invalid = |p: &str, why: &str| SnapshotError::Invalid(format!("{p:?}: {why}"));
         let mut iter = nodes.into_iter();
@@ -190,7 +191,9 @@ impl DataTree {
         if root.kind != NodeKind::Persistent {
             return Err(invalid(&root.path, "root is not persistent"));
         }
-        tree.insert_node(root.path.clone(), root.into_znode());
+        let root_path = root.path.clone();
+        let node = root.into_znode(&mut tree);
+        tree.insert_node(root_path, node);
         for n in iter {
             if n.path == path::ROOT || path::validate(&n.path).is_err() {
                 return Err(invalid(&n.path, "bad path"));
@@ -210,7 +213,8 @@ impl DataTree {
                 }
             }
             let p = n.path.clone();
-            tree.insert_node(p.clone(), n.into_znode());
+            let node = n.into_znode(&mut tree);
+            tree.insert_node(p.clone(), node);
             tree.link_child(&p);
         }
         Ok(tree)
@@ -218,10 +222,11 @@ impl DataTree {
 }
 
 impl NodeOwned {
-    fn into_znode(self) -> Znode {
+    fn into_znode(self, tree: &mut DataTree) -> Znode {
         Znode {
+            data_hash: super::digest::data_hash(self.data.as_ref()),
             data: self.data,
-            acl: self.acl,
+            acl: tree.intern_acl(&self.acl),
             czxid: self.czxid,
             mzxid: self.mzxid,
             pzxid: self.pzxid,

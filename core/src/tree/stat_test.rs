@@ -276,7 +276,10 @@ fn close_session_deletes_its_ephemerals_section_10() {
     create(&mut tree, &mut t, "/e", NodeKind::Persistent);
     create(&mut tree, &mut t, "/e/b", NodeKind::Ephemeral(S1));
     create(&mut tree, &mut t, "/e/a", NodeKind::Ephemeral(S1));
-    create(&mut tree, &mut t, "/e/c", NodeKind::Ephemeral(SessionId(7)));
+    let op = create_op(&tree, "/e/c", "d", NodeKind::Ephemeral(SessionId(7)));
+    let mut other = t.txn(op);
+    other.session = SessionId(7);
+    tree.apply(&other);
     assert_eq!(tree.ephemerals(S1).collect::<Vec<_>>(), ["/e/a", "/e/b"]);
     assert_eq!(tree.stat("/e/a").expect("a").ephemeral_owner, S1.0);
     assert_eq!(
@@ -430,6 +433,14 @@ fn create_under_ephemeral_panics() {
     let mut t = Txns::new();
     create(&mut tree, &mut t, "/e", NodeKind::Ephemeral(S1));
     create(&mut tree, &mut t, "/e/x", NodeKind::Persistent);
+}
+
+#[test]
+#[should_panic(expected = "is not the txn's session")]
+fn ephemeral_owned_by_another_session_panics() {
+    let mut tree = DataTree::new();
+    let mut t = Txns::new();
+    create(&mut tree, &mut t, "/e", NodeKind::Ephemeral(SessionId(99)));
 }
 
 #[test]
