@@ -1,1 +1,156 @@
-//! The client listener and the node task. Being written.
+//! The client-facing shell of a standalone server (DESIGN.md §5, STYLE.md §2).
+//!
+//! One task owns the core [`Node`] and is the only caller of `step`. Each connection has a
+//! reader task (jute framing, the frame-size limit, four-letter words, the handshake timeout)
+//! and a writer task (replies and notifications written in batches). The disk thread appends
+//! and fsyncs each `Persist` batch and answers with `Persisted`; the snapshot thread writes
+//! snapshots without stalling requests. Everything talks through bounded channels.
+//!
+//! Exit codes of a server process (documented in the README): 0 clean shutdown, 2 bad
+//! configuration, 3 a failed write or fsync of the log (never retried), 4 a log or snapshot that
+//! fails its checks at startup, 5 the client port cannot be bound.
+
+mod conn;
+mod disk;
+mod node_task;
+mod stats;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use zoorepl_core::ids::Zxid;
+use zoorepl_core::node::Node;
+use zoorepl_core::txn::Txn;
+
+pub use disk::{Disk, DiskError, SnapshotSink};
+pub use stats::ServerStats;
+
+/// Exit code when the log cannot be written or synced.
+pub const EXIT_STORAGE_FAILURE: i32 = 3;
+
+/// Settings of the client listener.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Most connections from one IP address; 0 = unlimited (`maxClientCnxns`).
+    pub max_client_cnxns_per_ip: usize,
+    /// Largest accepted frame payload (`jute.maxbuffer`).
+    pub max_frame_len: usize,
+    /// How long a new connection may take to send its ConnectRequest.
+    pub handshake_timeout: Duration,
+    /// Four-letter words allowed (`4lw.commands.whitelist`); `*` allows all.
+    pub four_letter_whitelist: Vec<String>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            max_client_cnxns_per_ip: 60,
+            max_frame_len: zoorepl_core::proto::MAX_FRAME_LEN,
+            handshake_timeout: Duration::from_secs(10),
+            four_letter_whitelist: vec!["srvr".to_owned()],
+        }
+    }
+}
+
+/// Capacity of the channel into the node task.
+const EVENTS_MAX: usize = 4096;
+
+/// Connections per client IP, shared by the accept loop and the connection tasks.
+type PerIp = Arc<Mutex<BTreeMap<IpAddr, usize>>>;
+
+/// Serves clients on `listener` until `shutdown` completes.
+///
+/// # Errors
+/// When accepting fails for a reason other than a transient per-connection error.
+pub async fn serve(
+    listener: TcpListener,
+    node: Node,
+    disk: Box<dyn Disk>,
+    snapshots: Box<dyn SnapshotSink>,
+    options: ServerOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let (events_tx, events_rx) = mpsc::channel(EVENTS_MAX);
+    let persist_tx = disk::spawn_disk_thread(disk, events_tx.clone());
+    let snapshot_tx = disk::spawn_snapshot_thread(snapshots);
+    let stats = ServerStats::new(listener.local_addr()?);
+    let task = node_task::NodeTask::new(node, persist_tx, snapshot_tx, stats, options.clone());
+    let node_handle = tokio::spawn(task.run(events_rx));
+    let per_ip: PerIp = Arc::default();
+    let mut next_conn = 1u64;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(ok) => ok,
+                    Err(e) if is_transient(&e) => {
+                        tracing::warn!("accept failed: {e}");
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                if !admit(&per_ip, peer, options.max_client_cnxns_per_ip) {
+                    tracing::warn!("too many connections from {}; refused", peer.ip());
+                    continue;
+                }
+                let conn = zoorepl_core::ids::ConnId(next_conn);
+                next_conn += 1;
+                conn::spawn(stream, peer, conn, events_tx.clone(), options.clone(), per_ip.clone());
+            }
+        }
+    }
+    drop(events_tx);
+    node_handle.abort();
+    Ok(())
+}
+
+fn is_transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted, WouldBlock};
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    ) || e.raw_os_error() == Some(24)
+}
+
+fn admit(per_ip: &PerIp, peer: SocketAddr, max: usize) -> bool {
+    let mut map = per_ip.lock().expect("per-ip map is never poisoned");
+    let count = map.entry(peer.ip()).or_insert(0);
+    if max != 0 && *count >= max {
+        return false;
+    }
+    *count += 1;
+    true
+}
+
+/// What the connection tasks and the disk thread tell the node task.
+#[derive(Debug)]
+enum Event {
+    Opened {
+        conn: zoorepl_core::ids::ConnId,
+        peer: SocketAddr,
+        writer: conn::WriterTx,
+    },
+    Frame {
+        conn: zoorepl_core::ids::ConnId,
+        frame: bytes::Bytes,
+    },
+    Closed {
+        conn: zoorepl_core::ids::ConnId,
+    },
+    Persisted {
+        upto: Zxid,
+    },
+    FourLetter {
+        cmd: [u8; 4],
+        reply: tokio::sync::oneshot::Sender<String>,
+    },
+}
+
+/// A batch of txns for the disk thread.
+type PersistBatch = Vec<Txn>;

@@ -1,0 +1,263 @@
+//! The task that owns the core `Node`: it steps it with each event and carries out its outputs.
+//!
+//! Events are taken in batches (everything queued, up to a bound) and the replies of a batch are
+//! written with one send per connection, so a busy connection gets few large writes.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::mpsc as std_mpsc;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use zoorepl_core::ids::{ConnId, Zxid};
+use zoorepl_core::input::Input;
+use zoorepl_core::node::Node;
+use zoorepl_core::output::Output;
+use zoorepl_core::proto::{encode_notification, encode_reply, frame_into};
+use zoorepl_core::time::Instant;
+
+use super::conn::{WriterMsg, WriterTx};
+use super::{Event, PersistBatch, ServerOptions, ServerStats};
+
+/// Most events handled before the pending writes are flushed.
+const EVENTS_PER_FLUSH_MAX: usize = 512;
+
+struct ConnEntry {
+    writer: WriterTx,
+    peer: std::net::SocketAddr,
+    /// Arrival times of requests awaiting their reply, for latency.
+    arrivals: VecDeque<std::time::Instant>,
+    received: u64,
+    sent: u64,
+}
+
+pub(super) struct NodeTask {
+    node: Node,
+    persist: std_mpsc::SyncSender<PersistBatch>,
+    snapshots: std_mpsc::SyncSender<(Zxid, Bytes)>,
+    stats: ServerStats,
+    options: ServerOptions,
+    conns: BTreeMap<ConnId, ConnEntry>,
+    /// Bytes to write per connection, gathered over one batch of events.
+    pending: BTreeMap<ConnId, Vec<u8>>,
+    /// Connections to close after their pending bytes.
+    closing: Vec<ConnId>,
+    last_now_ms: u64,
+}
+
+impl NodeTask {
+    pub(super) fn new(
+        node: Node,
+        persist: std_mpsc::SyncSender<PersistBatch>,
+        snapshots: std_mpsc::SyncSender<(Zxid, Bytes)>,
+        stats: ServerStats,
+        options: ServerOptions,
+    ) -> Self {
+        Self {
+            node,
+            persist,
+            snapshots,
+            stats,
+            options,
+            conns: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            closing: Vec::new(),
+            last_now_ms: 0,
+        }
+    }
+
+    /// Wall-clock milliseconds, never going back (the core asserts time is monotonic; ctime and
+    /// mtime come from this clock, as ZooKeeper's come from the leader's).
+    fn now(&mut self) -> Instant {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.last_now_ms = self.last_now_ms.max(wall);
+        Instant::from_millis(self.last_now_ms)
+    }
+
+    pub(super) async fn run(mut self, mut events: mpsc::Receiver<Event>) {
+        loop {
+            let deadline = self.node.poll_deadline().map(|d| self.sleep_target(d));
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                event = events.recv() => {
+                    let Some(event) = event else { return };
+                    self.handle(event);
+                    for _ in 1..EVENTS_PER_FLUSH_MAX {
+                        let Ok(event) = events.try_recv() else { break };
+                        self.handle(event);
+                    }
+                }
+                () = sleep => self.step(Input::Tick),
+            }
+            self.flush();
+        }
+    }
+
+    fn sleep_target(&mut self, deadline: Instant) -> tokio::time::Instant {
+        let now = self.now();
+        let wait = deadline.saturating_since(now);
+        tokio::time::Instant::now() + wait
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Opened { conn, peer, writer } => {
+                let entry = ConnEntry {
+                    writer,
+                    peer,
+                    arrivals: VecDeque::new(),
+                    received: 0,
+                    sent: 0,
+                };
+                self.conns.insert(conn, entry);
+                let peer_ip = Some(peer.ip().to_string());
+                self.step(Input::ConnOpened { conn, peer_ip });
+            }
+            Event::Frame { conn, frame } => {
+                self.stats.packets_received += 1;
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.received += 1;
+                    c.arrivals.push_back(std::time::Instant::now());
+                }
+                self.step(Input::Client { conn, frame });
+            }
+            Event::Closed { conn } => {
+                if self.conns.remove(&conn).is_some() {
+                    self.pending.remove(&conn);
+                    self.step(Input::ConnClosed { conn });
+                }
+            }
+            Event::Persisted { upto } => self.step(Input::Persisted { upto }),
+            Event::FourLetter { cmd, reply } => {
+                let _ = reply.send(self.four_letter(cmd));
+            }
+        }
+    }
+
+    fn step(&mut self, input: Input) {
+        let now = self.now();
+        self.node.step(now, input);
+        while let Some(output) = self.node.poll_output() {
+            self.execute(output);
+        }
+    }
+
+    fn execute(&mut self, output: Output) {
+        match output {
+            Output::Handshake { conn, response } => {
+                let buf = self.pending.entry(conn).or_default();
+                frame_into(buf, |out| response.encode(out));
+                self.sent(conn, false);
+            }
+            Output::Reply { conn, header, body } => {
+                let buf = self.pending.entry(conn).or_default();
+                frame_into(buf, |out| encode_reply(&header, &body, out));
+                self.sent(conn, true);
+            }
+            Output::Notify { conn, zxid, event } => {
+                let buf = self.pending.entry(conn).or_default();
+                frame_into(buf, |out| encode_notification(zxid, &event, out));
+                self.sent(conn, false);
+            }
+            Output::Persist { txns } => {
+                self.persist
+                    .send(txns)
+                    .expect("the disk thread lives as long as the server");
+            }
+            Output::TakeSnapshot { zxid, bytes } => {
+                if self.snapshots.try_send((zxid, bytes)).is_err() {
+                    tracing::warn!(
+                        "snapshot at {zxid} skipped: the previous one is still being written"
+                    );
+                }
+            }
+            Output::CloseConn { conn, why } => {
+                tracing::debug!("closing {conn:?}: {why:?}");
+                self.closing.push(conn);
+            }
+        }
+    }
+
+    fn sent(&mut self, conn: ConnId, is_reply: bool) {
+        self.stats.packets_sent += 1;
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.sent += 1;
+        if is_reply {
+            if let Some(arrived) = c.arrivals.pop_front() {
+                let ms = u64::try_from(arrived.elapsed().as_millis()).unwrap_or(u64::MAX);
+                self.stats.record_latency(ms);
+            }
+        }
+    }
+
+    /// Hands each connection its gathered bytes, then closes those the node closed.
+    fn flush(&mut self) {
+        for (conn, bytes) in std::mem::take(&mut self.pending) {
+            let Some(c) = self.conns.get(&conn) else {
+                continue;
+            };
+            if c.writer
+                .try_send(WriterMsg::Data(Bytes::from(bytes)))
+                .is_err()
+            {
+                tracing::warn!("{} does not read its replies; closing", c.peer);
+                self.closing.push(conn);
+                self.step(Input::ConnClosed { conn });
+            }
+        }
+        for conn in std::mem::take(&mut self.closing) {
+            if let Some(c) = self.conns.remove(&conn) {
+                self.pending.remove(&conn);
+                let _ = c.writer.try_send(WriterMsg::Close);
+            }
+        }
+    }
+
+    fn four_letter(&mut self, cmd: [u8; 4]) -> String {
+        let name = String::from_utf8_lossy(&cmd).into_owned();
+        let allowed = self
+            .options
+            .four_letter_whitelist
+            .iter()
+            .any(|w| w == "*" || *w == name);
+        if !allowed {
+            return format!("{name} is not executed because it is not in the whitelist.\n");
+        }
+        match &cmd {
+            b"ruok" => "imok".to_owned(),
+            b"isro" => "rw".to_owned(),
+            b"srst" => {
+                self.stats.reset();
+                "Server stats reset.\n".to_owned()
+            }
+            b"srvr" => self.srvr(),
+            _ => format!("{name} is not executed because it is not in the whitelist.\n"),
+        }
+    }
+
+    fn srvr(&self) -> String {
+        let s = &self.stats;
+        format!(
+            "Zookeeper version: {}, zoorepl\nLatency min/avg/max: {}/{:.4}/{}\nReceived: {}\nSent: {}\n\
+             Connections: {}\nOutstanding: {}\nZxid: 0x{:x}\nMode: standalone\nNode count: {}\n",
+            env!("CARGO_PKG_VERSION"),
+            s.latency_min_ms,
+            s.latency_avg_ms(),
+            s.latency_max_ms,
+            s.packets_received,
+            s.packets_sent,
+            self.conns.len(),
+            self.conns.values().map(|c| c.arrivals.len()).sum::<usize>(),
+            self.node.last_applied().as_i64(),
+            self.node.tree().node_count(),
+        )
+    }
+}
