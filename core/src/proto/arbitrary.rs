@@ -94,6 +94,26 @@ impl Arbitrary for CreateRequest {
             flags: i32::arbitrary(g),
         }
     }
+
+    fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
+        let base = self.clone();
+        let no_data = (self.data.is_some()).then(|| Self {
+            data: None,
+            ..base.clone()
+        });
+        let acl = {
+            let base = base.clone();
+            self.acl.shrink().map(move |acl| Self {
+                acl,
+                ..base.clone()
+            })
+        };
+        let path = self.path.shrink().map(move |path| Self {
+            path,
+            ..base.clone()
+        });
+        Box::new(no_data.into_iter().chain(acl).chain(path))
+    }
 }
 
 /// A create opcode with its consistent ttl.
@@ -131,6 +151,30 @@ impl Arbitrary for MultiOp {
                 version,
             },
             _ => Self::Check { path, version },
+        }
+    }
+
+    fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
+        match self.clone() {
+            Self::Create { op, req, ttl } => {
+                Box::new(req.shrink().map(move |req| Self::Create { op, req, ttl }))
+            }
+            Self::Delete { path, version } => Box::new(
+                path.shrink()
+                    .map(move |path| Self::Delete { path, version }),
+            ),
+            Self::SetData {
+                path,
+                data,
+                version,
+            } => Box::new(path.shrink().map(move |path| Self::SetData {
+                path,
+                data: data.clone(),
+                version,
+            })),
+            Self::Check { path, version } => {
+                Box::new(path.shrink().map(move |path| Self::Check { path, version }))
+            }
         }
     }
 }
@@ -218,6 +262,78 @@ impl Arbitrary for Request {
             },
             n => arbitrary_request_rest(n, path, g),
         }
+    }
+
+    /// Shrinks lists (multi ops, ACLs, watch lists) and then the path; other fields stay.
+    fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
+        match self.clone() {
+            Self::Multi(ops) => Box::new(ops.shrink().map(Self::Multi)),
+            Self::MultiRead(ops) => Box::new(ops.shrink().map(Self::MultiRead)),
+            Self::Create { op, req, ttl } => {
+                Box::new(req.shrink().map(move |req| Self::Create { op, req, ttl }))
+            }
+            Self::SetWatches(w) => Box::new(shrink_set_watches(w).map(Self::SetWatches)),
+            Self::SetAcl { path, acl, version } => {
+                Box::new(acl.shrink().map(move |acl| Self::SetAcl {
+                    path: path.clone(),
+                    acl,
+                    version,
+                }))
+            }
+            other => shrink_path(other),
+        }
+    }
+}
+
+/// Drops one whole watch list at a time.
+fn shrink_set_watches(w: SetWatches) -> impl Iterator<Item = SetWatches> {
+    let lists: [fn(&mut SetWatches) -> &mut Vec<String>; 5] = [
+        |w| &mut w.data,
+        |w| &mut w.exist,
+        |w| &mut w.child,
+        |w| &mut w.persistent,
+        |w| &mut w.persistent_recursive,
+    ];
+    lists.into_iter().filter_map(move |list| {
+        let mut smaller = w.clone();
+        let l = list(&mut smaller);
+        if l.is_empty() {
+            return None;
+        }
+        l.clear();
+        Some(smaller)
+    })
+}
+
+/// Shrinks the path of a request that names one, leaving the rest.
+fn shrink_path(req: Request) -> Box<dyn Iterator<Item = Request>> {
+    let Some(path) = req.path().map(str::to_owned) else {
+        return quickcheck::empty_shrinker();
+    };
+    Box::new(path.shrink().filter_map(move |p| {
+        let mut smaller = req.clone();
+        *path_mut(&mut smaller)? = p;
+        Some(smaller)
+    }))
+}
+
+fn path_mut(req: &mut Request) -> Option<&mut String> {
+    match req {
+        Request::Delete { path, .. }
+        | Request::Exists { path, .. }
+        | Request::GetData { path, .. }
+        | Request::SetData { path, .. }
+        | Request::GetAcl { path }
+        | Request::SetAcl { path, .. }
+        | Request::GetChildren { path, .. }
+        | Request::GetChildren2 { path, .. }
+        | Request::Sync { path }
+        | Request::Check { path, .. }
+        | Request::CheckWatches { path, .. }
+        | Request::RemoveWatches { path, .. }
+        | Request::GetAllChildrenNumber { path }
+        | Request::AddWatch { path, .. } => Some(path),
+        _ => None,
     }
 }
 
@@ -347,6 +463,24 @@ impl Arbitrary for ReplyCase {
             },
         };
         Self { op, hdr, body }
+    }
+
+    /// Shrinks the lists inside multi and multiRead bodies.
+    fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
+        let (op, hdr) = (self.op, self.hdr);
+        match self.body.clone() {
+            Response::Multi(v) => Box::new(v.shrink().map(move |v| Self {
+                op,
+                hdr,
+                body: Response::Multi(v),
+            })),
+            Response::MultiRead(v) => Box::new(v.shrink().map(move |v| Self {
+                op,
+                hdr,
+                body: Response::MultiRead(v),
+            })),
+            _ => quickcheck::empty_shrinker(),
+        }
     }
 }
 

@@ -176,3 +176,21 @@ fn set_watches2_carries_five_lists_section_8_4() {
     };
     assert_eq!((old.op, old.persistent.len()), (OpCode::SetWatches, 0));
 }
+
+#[test]
+fn reply_results_encode_errors_as_bare_headers_section_3() {
+    let mut out = Vec::new();
+    encode_reply_result(Xid(4), 9, &Err(ZkError::NodeExists), &mut out);
+    assert_eq!(
+        out,
+        [&i32b(4)[..], &9i64.to_be_bytes(), &i32b(-110)].concat()
+    );
+    out.clear();
+    encode_reply_result(
+        Xid(4),
+        9,
+        &Ok(Response::AllChildrenNumber { count: 3 }),
+        &mut out,
+    );
+    assert_eq!(out, ok_reply(4, 9, &i32b(3)));
+}

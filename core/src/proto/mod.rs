@@ -40,8 +40,8 @@ pub use request::{
 };
 pub use request_decode::{decode_request, decode_request_body};
 pub use response::{
-    decode_reply, encode_reply, ClientInfo, MultiReadResult, MultiResult, ReplyHeader, Response,
-    REPLY_HEADER_LEN,
+    decode_reply, encode_reply, encode_reply_result, ClientInfo, MultiReadResult, MultiResult,
+    ReplyHeader, Response, REPLY_HEADER_LEN,
 };
 pub use wire::{DecodeError, STAT_LEN};
 

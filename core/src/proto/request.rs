@@ -315,8 +315,10 @@ pub enum Request {
         /// The opcode as sent.
         op: i32,
     },
-    /// A known opcode whose record did not parse, or a multi mixing reads and writes. The server
-    /// answers MARSHALLINGERROR.
+    /// A known opcode whose record did not parse (truncated, a length below -1, a string that is
+    /// not UTF-8), or a multi (14) holding a read or a multiRead (22) holding a write (Java
+    /// rejects mixing; we also reject an all-read multi 14). The server answers MARSHALLINGERROR.
+    /// [`super::decode_request_body`] gives the reason.
     Malformed {
         /// The opcode as sent.
         op: i32,

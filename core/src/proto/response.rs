@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 
+use super::error::ZkError;
 use super::opcode::OpCode;
 use super::records::{Acl, Stat};
 use super::request::put_multi_header;
@@ -215,6 +216,25 @@ pub fn encode_reply(hdr: &ReplyHeader, body: &Response, out: &mut Vec<u8>) {
     hdr.encode(out);
     if hdr.err == 0 {
         encode_response_body(body, out);
+    }
+}
+
+/// Appends a reply payload for an outcome as the core reports it: `Ok(body)` is sent with err 0,
+/// `Err(e)` as a bare header carrying `e`'s code.
+pub fn encode_reply_result(
+    xid: Xid,
+    zxid: i64,
+    result: &Result<Response, ZkError>,
+    out: &mut Vec<u8>,
+) {
+    match result {
+        Ok(body) => encode_reply(&ReplyHeader { xid, zxid, err: 0 }, body, out),
+        Err(e) => ReplyHeader {
+            xid,
+            zxid,
+            err: e.code(),
+        }
+        .encode(out),
     }
 }
 
