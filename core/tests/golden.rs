@@ -86,10 +86,28 @@ fn same_bytes(what: &str, expected: &[u8], got: &[u8]) -> Result<(), String> {
         .position(|(a, b)| a != b)
         .unwrap_or(expected.len().min(got.len()));
     Err(format!(
-        "{what} re-encodes differently (first difference at byte {at})\n    expected {}\n    got      {}",
+        "{what} re-encodes differently (first difference at byte {at}){}\n    expected {}\n    got      {}",
+        hint(expected, got, at),
         hex(expected),
         hex(got)
     ))
+}
+
+/// Names the two known ways our encoding departs from Java's, to make a failure readable.
+fn hint(expected: &[u8], got: &[u8], at: usize) -> &'static str {
+    let null_then_empty = expected.get(at..at + 4) == Some(&[0xff; 4][..])
+        && got.get(at..at + 4) == Some(&[0; 4][..]);
+    let cesu8 = expected
+        .windows(2)
+        .any(|w| w[0] == 0xed && (0xa0..=0xbf).contains(&w[1]));
+    if null_then_empty {
+        ": the client sent a null ustring (-1), we re-encode it as \"\" (0)"
+    } else if cesu8 {
+        ": Java wrote a supplementary character as CESU-8 (two 3-byte surrogates), we write \
+         4-byte UTF-8"
+    } else {
+        ""
+    }
 }
 
 fn check_connect_request(conn: &mut Conn, frame: &Frame) -> Result<(), String> {

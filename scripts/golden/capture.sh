@@ -9,6 +9,7 @@
 # tree start from the same state every time. Ports: ZooKeeper 22181, proxy 22182, proxy control
 # 22183 (all 127.0.0.1). Logs go to /tmp/zkgold/.
 set -euo pipefail
+export LC_ALL=C.UTF-8   # kazoo notes and zkCli commands may hold non-ASCII text
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

@@ -103,6 +103,8 @@ def request(op, r):
                 break
             parts.append("%s{%s}" % (OPS.get(t, t), request(t, r)))
         return "; ".join(parts)
+    if op == 16:
+        return "joining=%r leaving=%r newMembers=%r curConfigId=%d" % (r.str(), r.str(), r.str(), r.long())
     if op == 100:
         return "type=%d scheme=%r auth=%r" % (r.int(), r.str(), r.buf())
     if op in (101, 105):

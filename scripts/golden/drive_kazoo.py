@@ -77,8 +77,8 @@ class Ctl:
     def idle(self, ms=QUIET_MS):
         self.call("idle %d" % ms)
 
-    def drop(self):
-        self.call("drop")
+    def drop(self, conn=None):
+        self.call("drop" if conn is None else "drop %d" % conn)
 
     def hold(self):
         self.call("hold")
@@ -740,6 +740,68 @@ def raw_connect():
     CTL.idle()
 
 
+def kazoo_session_expiry():
+    c = kz(timeout=4.0)
+    step("conn 1 (4 s session) creates ephemeral /e")
+    c.create("/e", b"", ephemeral=True)
+    c2 = kz()
+    step("conn 2 watches /e (exists) and / (children)")
+    c2.exists("/e", watch=lambda ev: None)
+    c2.get_children("/", watch=lambda ev: None)
+    step("hold new connections and drop conn 1 only: its session expires after ~4-6 s")
+    CTL.hold()
+    CTL.drop(1)
+    time.sleep(9)
+    step("release: conn 1's client reconnects with the dead session and is told it expired")
+    CTL.release()
+    time.sleep(3)
+    CTL.idle(500)
+    step("conn 2 getChildren2 / after the expiry")
+    c2.get_children("/", include_data=True)
+    step("close")
+    _close_quietly(c)
+    c2.stop()
+
+
+def kazoo_unicode():
+    c = kz()
+    step("create /ünï (2-byte UTF-8) with data 'é'")
+    c.create("/\u00fcn\u00ef", "\u00e9".encode())
+    step("create /ünï/😀 (supplementary character; Java sees surrogates): BADARGUMENTS")
+    expect(KazooException, c.create, "/\u00fcn\u00ef/\U0001F600", b"")
+    step("getChildren2 /ünï, getData /ünï")
+    c.get_children("/\u00fcn\u00ef", include_data=True)
+    c.get("/\u00fcn\u00ef")
+    step("create /u with a digest ACL whose user is 😀 (4-byte UTF-8 in the request)")
+    c.create("/u", b"", acl=[make_digest_acl("\U0001F600", "pw", all=True)])
+    step("addauth digest 😀:pw, then whoAmI (107): Java writes the user back")
+    c.add_auth("digest", "\U0001F600:pw")
+    CTL.idle()
+    _raw(c, RawRequest(107, b""), timeout=3)
+    step("getACL /u: the ACL id as Java re-encodes it (kazoo may fail to decode it)")
+    _raw(c, RawRequest(6, _jstr("/u")), timeout=3)
+    CTL.idle(1000)
+    step("close")
+    _close_quietly(c)
+
+
+def zkcli_quota_reconfig():
+    z = ZkCli("zkcli_quota_reconfig")
+    z.cmd("create /q")
+    z.cmd("create /q/a")
+    z.cmd("setquota -n 5 /q")
+    z.cmd("listquota /q")
+    z.cmd("ls -R /zookeeper")
+    z.cmd("get /zookeeper/quota/q/zookeeper_limits")
+    z.cmd("get /zookeeper/quota/q/zookeeper_stats")
+    z.cmd("create /q/b")
+    z.cmd("get /zookeeper/quota/q/zookeeper_stats")
+    z.cmd("delquota /q")
+    z.cmd("reconfig -add server.5=127.0.0.1:2888:3888:participant;2181")
+    z.cmd("config -s")
+    z.quit()
+
+
 def zkcli_misc():
     z = ZkCli("zkcli_misc")
     z.cmd("create -e /e1 a")
@@ -905,6 +967,9 @@ SCENARIOS = [
     kazoo_raw_ops,
     raw_connect,
     zkcli_misc,
+    kazoo_session_expiry,
+    kazoo_unicode,
+    zkcli_quota_reconfig,
     zkcli_watches,
     zkcli_set_watches,
     zkcli_set_watches2,

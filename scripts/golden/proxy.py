@@ -20,7 +20,8 @@ line ("ok" or "err ..."):
 
     out <path>    close the current capture file and start <path> (connection numbers restart)
     note <text>   write "# <text>" into the capture file
-    drop          abruptly close every live proxied connection (both sides)
+    drop [n]      abruptly close every live proxied connection (both sides), or only connection n
+                  of the current capture file
     wait <n> <ms> wait until at least n frames were recorded in this file, or ms elapse
     idle <ms>     wait until no frame has been recorded for ms milliseconds (at most 20 s)
     hold          accept new client connections but do not connect them upstream yet
@@ -54,7 +55,7 @@ class Recorder:
     def start(self, path):
         with self.lock:
             self._close()
-            self.file = open(path, "w", encoding="ascii")
+            self.file = open(path, "w", encoding="utf-8")
             self.generation += 1
             self.next_conn = 1
             self.last_conn = None
@@ -190,11 +191,17 @@ class Proxy:
         with self.lock:
             self.links.discard(link)
 
-    def drop_all(self):
+    def drop(self, conn=None):
         with self.lock:
-            links = list(self.links)
+            generation = self.recorder.generation
+            links = [
+                link
+                for link in self.links
+                if conn is None or (link.conn == conn and link.generation == generation)
+            ]
         for link in links:
             link.close()
+        return len(links)
 
     def serve_clients(self, listener):
         while True:
@@ -240,7 +247,8 @@ class Proxy:
                 elif cmd == "note":
                     self.recorder.note(arg)
                 elif cmd == "drop":
-                    self.drop_all()
+                    if self.drop(int(arg) if arg else None) == 0:
+                        reply = "err no such connection"
                 elif cmd == "wait":
                     n, ms = arg.split()
                     if not self.recorder.wait_frames(int(n), int(ms)):
