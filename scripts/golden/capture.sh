@@ -58,11 +58,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_zk() {
+start_zk() { # start_zk [CONFIG]: a fresh standalone server (default config: $work/zoo.cfg)
   if [ -n "$(fourlw ruok)" ]; then echo "something already listens on 127.0.0.1:22181" >&2; exit 1; fi
   rm -rf "$work/data"
   mkdir -p "$work/data"
-  java -cp "$jars" org.apache.zookeeper.server.ZooKeeperServerMain "$work/zoo.cfg" \
+  java -cp "$jars" org.apache.zookeeper.server.ZooKeeperServerMain "${1:-$work/zoo.cfg}" \
     >>"$work/server.log" 2>&1 &
   zk_pid=$!
   for _ in $(seq 100); do
@@ -89,3 +89,11 @@ for s in "${scenarios[@]}"; do
     || { echo "scenario $s failed; see $work/driver.log" >&2; exit 1; }
   stop_zk
 done
+
+# Four-letter words refused by the default whitelist (srvr only): the refusal text.
+if [ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx fourlw; then
+  grep -v '^4lw.commands.whitelist' "$work/zoo.cfg" > "$work/zoo-default-4lw.cfg"
+  start_zk "$work/zoo-default-4lw.cfg"
+  for cmd in ruok stat; do fourlw "$cmd" > "$out/4lw/not_whitelisted_$cmd.txt"; done
+  stop_zk
+fi
