@@ -13,4 +13,4 @@ pub use checker::{
 pub use history::{
     pair, read_jsonl, Event, EventType, HistoryError, HistoryWriter, Operation, Outcome,
 };
-pub use model::{Model, ModelError, ModelOp};
+pub use model::{Model, ModelError, ModelOp, Transition};

@@ -25,15 +25,15 @@ pub trait Model: Sync {
     /// The state before any operation.
     fn init(&self) -> Self::State;
 
-    /// The state after `input` ran in `state` and produced `output`, or `None` when `output`
-    /// is impossible in `state`. `output == None` means the result is unknown: then the
-    /// operation applies with whatever result the state gives, and this must return `Some`.
+    /// What `input` producing `output` does in `state`. `output == None` means the result
+    /// is unknown: then the operation applies with whatever result the state gives, and this
+    /// must not return `Transition::Impossible`.
     fn step(
         &self,
         state: &Self::State,
         input: &Self::Input,
         output: Option<&Self::Output>,
-    ) -> Option<Self::State>;
+    ) -> Transition<Self::State>;
 
     /// Converts a history operation. `Ok(None)` drops it: it neither changed nor observed
     /// the state (a failed write, a read with an unknown result).
@@ -44,6 +44,17 @@ pub trait Model: Sync {
 
     /// A short human description of a state, for reports.
     fn describe_state(&self, state: &Self::State) -> String;
+}
+
+/// The effect of one step of a model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transition<S> {
+    /// The output cannot happen in this state.
+    Impossible,
+    /// The output is possible and the state does not change (reads, failed conditions).
+    Same,
+    /// The output is possible and this is the new state.
+    To(S),
 }
 
 /// One operation as a model sees it.

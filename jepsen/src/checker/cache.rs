@@ -1,62 +1,63 @@
 //! The set of configurations (linearized operations, state) already explored.
 //!
-//! Open addressing with linear probing over a flat arena, so an insert allocates nothing
-//! except when the table grows. The caller supplies the hash (Zobrist over the bit set, mixed
-//! with the state id), and equality is always checked on the full bit set and state.
+//! Open addressing with linear probing; each slot holds the whole configuration inline
+//! (hash, state id + 1, bit set words), so a probe usually touches one cache line. The caller
+//! supplies the hash (Zobrist over the bit set, mixed with the state id); equality is always
+//! checked on the full bit set and state.
 
 pub(crate) struct ConfigCache {
     words: usize,
-    slots: Vec<u32>,
-    hashes: Vec<u64>,
-    states: Vec<u32>,
-    bits: Vec<u64>,
+    stride: usize,
+    table: Vec<u64>,
+    len: usize,
     shift: u32,
 }
 
-const EMPTY: u32 = 0;
 const CAPACITY_LOG2_MIN: u32 = 10;
 
 impl ConfigCache {
     /// An empty cache for bit sets of `words` 64-bit words.
     pub(crate) fn new(words: usize) -> Self {
         assert!(words > 0, "a bit set has at least one word");
+        let stride = words + 2;
         Self {
             words,
-            slots: vec![EMPTY; 1 << CAPACITY_LOG2_MIN],
-            hashes: Vec::new(),
-            states: Vec::new(),
-            bits: Vec::new(),
+            stride,
+            table: vec![0; stride << CAPACITY_LOG2_MIN],
+            len: 0,
             shift: 64 - CAPACITY_LOG2_MIN,
         }
     }
 
     /// The number of configurations held.
-    pub(crate) fn len(&self) -> usize {
-        self.states.len()
+    pub(crate) const fn len(&self) -> usize {
+        self.len
+    }
+
+    fn capacity(&self) -> usize {
+        self.table.len() / self.stride
     }
 
     /// Inserts the configuration; returns false when it was already there.
     pub(crate) fn insert(&mut self, hash: u64, state: u32, bits: &[u64]) -> bool {
         debug_assert_eq!(bits.len(), self.words);
-        if (self.len() + 1) * 2 > self.slots.len() {
+        if (self.len + 1) * 2 > self.capacity() {
             self.grow();
         }
-        let mask = self.slots.len() - 1;
+        let tag = u64::from(state) + 1;
+        let mask = self.capacity() - 1;
         let mut slot = self.slot_of(hash);
         loop {
-            let entry = self.slots[slot];
-            if entry == EMPTY {
-                self.slots[slot] = u32::try_from(self.len() + 1).expect("cache entries fit in u32");
-                self.hashes.push(hash);
-                self.states.push(state);
-                self.bits.extend_from_slice(bits);
+            let base = slot * self.stride;
+            let entry = &mut self.table[base..base + self.stride];
+            if entry[1] == 0 {
+                entry[0] = hash;
+                entry[1] = tag;
+                entry[2..].copy_from_slice(bits);
+                self.len += 1;
                 return true;
             }
-            let e = (entry - 1) as usize;
-            if self.hashes[e] == hash
-                && self.states[e] == state
-                && self.bits[e * self.words..(e + 1) * self.words] == *bits
-            {
+            if entry[0] == hash && entry[1] == tag && entry[2..] == *bits {
                 return false;
             }
             slot = (slot + 1) & mask;
@@ -69,18 +70,18 @@ impl ConfigCache {
     }
 
     fn grow(&mut self) {
-        let capacity = self.slots.len() * 2;
+        let old = std::mem::take(&mut self.table);
         self.shift -= 1;
-        self.slots = vec![EMPTY; capacity];
-        let mask = capacity - 1;
-        for (e, &hash) in self.hashes.iter().enumerate() {
-            let mut slot = self.slot_of(hash);
-            while self.slots[slot] != EMPTY {
+        self.table = vec![0; old.len() * 2];
+        let mask = self.capacity() - 1;
+        for entry in old.chunks_exact(self.stride).filter(|e| e[1] != 0) {
+            let mut slot = self.slot_of(entry[0]);
+            while self.table[slot * self.stride + 1] != 0 {
                 slot = (slot + 1) & mask;
             }
-            self.slots[slot] = u32::try_from(e + 1).expect("cache entries fit in u32");
+            self.table[slot * self.stride..(slot + 1) * self.stride].copy_from_slice(entry);
         }
-        assert_eq!(self.slots.len(), 1 << (64 - self.shift));
+        assert_eq!(self.capacity(), 1 << (64 - self.shift));
     }
 }
 
@@ -96,12 +97,13 @@ mod tests {
         // Same hash, different bits or state: distinct configurations.
         assert!(cache.insert(7, 1, &[2, 0]));
         assert!(cache.insert(7, 2, &[1, 0]));
+        assert!(cache.insert(7, 0, &[1, 0]));
         for i in 0..5000_u64 {
             assert!(cache.insert(i.wrapping_mul(31), 9, &[i, 1]));
         }
         for i in 0..5000_u64 {
             assert!(!cache.insert(i.wrapping_mul(31), 9, &[i, 1]));
         }
-        assert_eq!(cache.len(), 5003);
+        assert_eq!(cache.len(), 5004);
     }
 }

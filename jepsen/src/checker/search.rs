@@ -12,13 +12,21 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::cache::ConfigCache;
 use super::PartOp;
-use crate::model::Model;
+use crate::model::{Model, Transition};
 
+/// No node / no op / an impossible transition.
 const NONE: u32 = u32::MAX;
+/// A transition not computed yet.
+const UNSET: u32 = u32::MAX - 1;
+/// The dense transition table holds at most this many entries (16 MiB); states past it use
+/// the sparse map.
+const DENSE_TRANSITIONS_MAX: usize = 1 << 22;
 /// How many search steps run between looks at the clock and the cancel flag.
 const STEPS_PER_POLL: u64 = 1 << 12;
 
@@ -59,9 +67,15 @@ pub(crate) struct Search<'a, M: Model> {
     node_event: Vec<usize>,
     call_node: Vec<u32>,
     ret_node: Vec<u32>,
+    /// Interned states, found by hash through `state_heads` and the `state_chain` of ids
+    /// with equal hashes; each state is stored once.
     pub(crate) states: Vec<M::State>,
-    state_ids: FxHashMap<M::State, u32>,
-    transitions: FxHashMap<u64, u32>,
+    state_heads: FxHashMap<u64, u32>,
+    state_chain: Vec<u32>,
+    /// Transitions by `state * ops + op` for the first states, then by key in the map.
+    dense: Vec<u32>,
+    dense_states_max: usize,
+    sparse: FxHashMap<u64, u32>,
     cache: ConfigCache,
     bits: Vec<u64>,
     zobrist: Vec<u64>,
@@ -104,8 +118,11 @@ impl<'a, M: Model> Search<'a, M> {
             call_node: vec![NONE; ops.len()],
             ret_node: vec![NONE; ops.len()],
             states: Vec::new(),
-            state_ids: FxHashMap::default(),
-            transitions: FxHashMap::default(),
+            state_heads: FxHashMap::default(),
+            state_chain: Vec::new(),
+            dense: Vec::new(),
+            dense_states_max: DENSE_TRANSITIONS_MAX / ops.len().max(1),
+            sparse: FxHashMap::default(),
             cache: ConfigCache::new(ops.len().div_ceil(64).max(1)),
             bits: vec![0; ops.len().div_ceil(64).max(1)],
             zobrist: (0..u64::from(n))
@@ -128,32 +145,63 @@ impl<'a, M: Model> Search<'a, M> {
     }
 
     fn intern(&mut self, state: M::State) -> u32 {
-        if let Some(&id) = self.state_ids.get(&state) {
-            return id;
+        let hash = FxBuildHasher.hash_one(&state);
+        let head = self.state_heads.get(&hash).copied().unwrap_or(NONE);
+        let mut id = head;
+        while id != NONE {
+            if self.states[id as usize] == state {
+                return id;
+            }
+            id = self.state_chain[id as usize];
         }
         let id = u32::try_from(self.states.len()).expect("fewer than 2^32 states");
-        assert!(id != NONE, "state ids stay below the NONE marker");
-        self.states.push(state.clone());
-        self.state_ids.insert(state, id);
+        assert!(id < UNSET, "state ids stay below the markers");
+        self.states.push(state);
+        self.state_chain.push(head);
+        self.state_heads.insert(hash, id);
         id
     }
 
     /// The state after `op` in `state`, or `NONE` when its result is impossible there.
     fn transition(&mut self, state: u32, op: u32) -> u32 {
-        let key = (u64::from(state) << 32) | u64::from(op);
-        if let Some(&to) = self.transitions.get(&key) {
-            return to;
+        let n = self.ops.len();
+        let dense = (state as usize) < self.dense_states_max;
+        let index = state as usize * n + op as usize;
+        let known = if dense {
+            self.dense.get(index).copied().unwrap_or(UNSET)
+        } else {
+            self.sparse
+                .get(&((u64::from(state) << 32) | u64::from(op)))
+                .copied()
+                .unwrap_or(UNSET)
+        };
+        if known != UNSET {
+            return known;
         }
         let o = &self.ops[op as usize];
-        let next = self
+        let to = match self
             .model
-            .step(&self.states[state as usize], &o.input, o.output.as_ref());
-        assert!(
-            next.is_some() || o.output.is_some(),
-            "a model accepts any operation whose result is unknown"
-        );
-        let to = next.map_or(NONE, |s| self.intern(s));
-        self.transitions.insert(key, to);
+            .step(&self.states[state as usize], &o.input, o.output.as_ref())
+        {
+            Transition::Impossible => {
+                assert!(
+                    o.output.is_some(),
+                    "a model accepts any operation whose result is unknown"
+                );
+                NONE
+            }
+            Transition::Same => state,
+            Transition::To(next) => self.intern(next),
+        };
+        if dense {
+            if self.dense.len() <= index {
+                self.dense.resize((state as usize + 1) * n, UNSET);
+            }
+            self.dense[index] = to;
+        } else {
+            self.sparse
+                .insert((u64::from(state) << 32) | u64::from(op), to);
+        }
         to
     }
 

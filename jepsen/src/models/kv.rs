@@ -1,7 +1,7 @@
 //! A key-value map of strings with get, put and append, checked one key at a time.
 
 use crate::history::{Operation, Outcome};
-use crate::model::{string, Model, ModelError, ModelOp};
+use crate::model::{string, Model, ModelError, ModelOp, Transition};
 
 /// A map from string keys to string values; a missing key reads as `""`. Operations on
 /// different keys commute, so the checker splits the history by `key` and each partition's
@@ -46,12 +46,24 @@ impl Model for KvMap {
         String::new()
     }
 
-    fn step(&self, state: &String, input: &KvInput, output: Option<&KvOutput>) -> Option<String> {
+    fn step(
+        &self,
+        state: &String,
+        input: &KvInput,
+        output: Option<&KvOutput>,
+    ) -> Transition<String> {
         match (input, output) {
-            (KvInput::Get, Some(KvOutput::Value(v))) => (v == state).then(|| state.clone()),
-            (KvInput::Get, _) => Some(state.clone()),
-            (KvInput::Put(v), _) => Some(v.clone()),
-            (KvInput::Append(v), _) => Some(format!("{state}{v}")),
+            (KvInput::Get, Some(KvOutput::Value(v))) if v != state => Transition::Impossible,
+            (KvInput::Get, _) => Transition::Same,
+            (KvInput::Put(v), _) if v == state => Transition::Same,
+            (KvInput::Put(v), _) => Transition::To(v.clone()),
+            (KvInput::Append(v), _) if v.is_empty() => Transition::Same,
+            (KvInput::Append(v), _) => {
+                let mut next = String::with_capacity(state.len() + v.len());
+                next.push_str(state);
+                next.push_str(v);
+                Transition::To(next)
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::history::{Operation, Outcome};
-use crate::model::{int, opt_int, Model, ModelError, ModelOp};
+use crate::model::{int, opt_int, Model, ModelError, ModelOp, Transition};
 
 /// A register holding an integer, or nothing before the first write. Histories are split by
 /// `key` (the znode path), so one history may hold many registers.
@@ -185,34 +185,35 @@ impl Model for Register {
         s: &RegisterState,
         input: &RegisterInput,
         output: Option<&RegisterOutput>,
-    ) -> Option<RegisterState> {
+    ) -> Transition<RegisterState> {
         let bump = u64::from(self.versions);
+        let write = |value: i64| RegisterState {
+            value: Some(value),
+            version: s.version + bump,
+        };
         match (input, output) {
             (RegisterInput::Read, Some(RegisterOutput::Read { value, version })) => {
                 let version_ok = !self.versions || version.is_none_or(|v| v == s.version);
-                (*value == s.value && version_ok).then_some(*s)
+                if *value == s.value && version_ok {
+                    Transition::Same
+                } else {
+                    Transition::Impossible
+                }
             }
-            (RegisterInput::Read, _) => Some(*s),
-            (RegisterInput::Write(v), _) => Some(RegisterState {
-                value: Some(*v),
-                version: s.version + bump,
-            }),
+            (RegisterInput::Read, _) => Transition::Same,
+            (RegisterInput::Write(v), _) => Transition::To(write(*v)),
             (RegisterInput::Cas { guard, new }, output) => {
                 let holds = match guard {
                     CasGuard::Value(a) => s.value == Some(*a),
                     CasGuard::Version(n) => s.version == *n,
                 };
                 if output.is_some_and(|o| *o != RegisterOutput::Cas(holds)) {
-                    return None;
-                }
-                Some(if holds {
-                    RegisterState {
-                        value: Some(*new),
-                        version: s.version + bump,
-                    }
+                    Transition::Impossible
+                } else if holds {
+                    Transition::To(write(*new))
                 } else {
-                    *s
-                })
+                    Transition::Same
+                }
             }
         }
     }
