@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod gen;
+
 use std::path::PathBuf;
 
 /// `shared/testdata/porcupine`: `$ZOOREPL_SHARED/testdata/porcupine` when set, else
