@@ -70,3 +70,17 @@ fn every_file_in_the_folder_has_a_verdict_except_the_empty_log() {
         }
     }
 }
+
+#[test]
+fn a_timeout_gives_unknown() {
+    let path = common::porcupine_dir().join("jepsen/etcd_002.log");
+    let text = std::fs::read(path).expect("etcd_002 readable");
+    let ops = pair(&read_etcd_log(&text[..]).expect("parses")).expect("pairs");
+    let options = CheckOptions {
+        timeout: Some(std::time::Duration::ZERO),
+        ..CheckOptions::default()
+    };
+    let result = check(&Register::new(), &ops, &options).expect("register ops");
+    assert_eq!(result.verdict, Verdict::Unknown);
+    assert!(result.failure.is_none());
+}
