@@ -6,6 +6,7 @@ pub mod formats;
 pub mod history;
 pub mod model;
 pub mod models;
+pub mod report;
 
 pub use checker::{
     check, check_prepared, CheckOptions, CheckResult, Failure, Prepared, Progress, Verdict,

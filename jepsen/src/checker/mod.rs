@@ -137,9 +137,12 @@ pub struct Failure {
     pub prefix_end_event: usize,
     /// One linearization that got furthest: it explains every return before `prefix_end_event`.
     pub linearization: Vec<LinearizedStep>,
-    /// The operations involved: called before `prefix_end_event` but not in `linearization`
-    /// (the failing one included), with their descriptions.
+    /// The operations involved, with their descriptions: those called before
+    /// `prefix_end_event` but not in `linearization` (the failing one included), and those
+    /// whose interval overlaps the failing operation's.
     pub involved: Vec<(usize, String)>,
+    /// Every operation of the partition (indices into the history's operations), in call order.
+    pub partition_ops: Vec<usize>,
 }
 
 /// The result of a check.
@@ -287,8 +290,11 @@ fn search_partition<M: Model>(
             for &(i, _) in &v.linearization {
                 linearized[i] = true;
             }
+            let failing = &ops[v.failing];
+            let overlaps =
+                |o: &PartOp<M>| o.call < v.event && o.ret.is_none_or(|r| r > failing.call);
             let involved = (0..ops.len())
-                .filter(|&i| !linearized[i] && ops[i].call < v.event)
+                .filter(|&i| (!linearized[i] && ops[i].call < v.event) || overlaps(&ops[i]))
                 .map(|i| (ops[i].origin, describe(i)))
                 .collect();
             let failure = Failure {
@@ -298,6 +304,7 @@ fn search_partition<M: Model>(
                 prefix_end_event: v.event,
                 linearization,
                 involved,
+                partition_ops: ops.iter().map(|o| o.origin).collect(),
             };
             PartResult::Violation(failure, configurations)
         }
