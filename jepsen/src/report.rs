@@ -41,15 +41,22 @@ impl Role {
     }
 }
 
-/// A short text for an operation taken straight from the history.
+/// A short text for an operation taken straight from the history, such as `read -> 1`,
+/// `cas [1,3] -> fail` or `write 4 -> ?` (unknown outcome).
 pub fn describe(op: &Operation) -> String {
     let key = op.key.as_deref().map_or(String::new(), |k| format!("{k} "));
-    let result = match &op.outcome {
-        Outcome::Ok(v) => format!("ok {v}"),
-        Outcome::Fail(v) => format!("fail {v}"),
-        Outcome::Info => "info (unknown)".to_owned(),
+    let call = if op.args.is_null() {
+        op.f.clone()
+    } else {
+        format!("{} {}", op.f, op.args)
     };
-    format!("{key}{}({}) -> {result}", op.f, op.args)
+    let result = match &op.outcome {
+        Outcome::Ok(v) if v.is_null() || *v == op.args => "ok".to_owned(),
+        Outcome::Ok(v) => v.to_string(),
+        Outcome::Fail(_) => "fail".to_owned(),
+        Outcome::Info => "?".to_owned(),
+    };
+    format!("{key}{call} -> {result}")
 }
 
 fn escape(text: &str) -> String {
@@ -88,8 +95,16 @@ pub fn html_report(
         Some(failure) => failure_sections(&mut html, ops, failure),
         None => {
             let all: Vec<usize> = (0..ops.len()).collect();
+            let events = columns(ops, &all);
             html.push_str("<h2>Operations</h2>");
-            timeline(&mut html, ops, &all, |_| Role::Plain, None);
+            timeline(
+                &mut html,
+                ops,
+                &all,
+                &|_| Role::Plain,
+                None,
+                View::whole(&events),
+            );
         }
     }
     html.push_str("</body></html>\n");
@@ -104,7 +119,7 @@ fn failure_sections(html: &mut String, ops: &[Operation], failure: &Failure) {
          take effect before it returned (event {e}), whatever order the operations before it take. \
          The events of this partition up to event {e} form the smallest prefix that cannot be \
          linearized; every shorter prefix can be.</p>",
-        key = escape(&failure.key),
+        key = if failure.key.is_empty() { "(the only one)".to_owned() } else { escape(&failure.key) },
         i = failure.failing_op,
         p = failing.process,
         d = escape(&failure.failing_description),
@@ -132,14 +147,33 @@ fn failure_sections(html: &mut String, ops: &[Operation], failure: &Failure) {
             Role::Later
         }
     };
-    html.push_str("<h2>Operations of the partition</h2>");
-    timeline(
-        html,
-        ops,
-        &failure.partition_ops,
-        role,
-        Some((failure.prefix_end_event, &order)),
-    );
+    let marks = Some((failure.prefix_end_event, &order[..]));
+    let events = columns(ops, &failure.partition_ops);
+    let whole = View::whole(&events);
+    let recent = failure
+        .linearization
+        .iter()
+        .rev()
+        .take(4)
+        .map(|s| ops[s.op].call);
+    let from = failure
+        .involved
+        .iter()
+        .map(|(i, _)| ops[*i].call)
+        .chain(recent)
+        .min()
+        .unwrap_or(0);
+    let to = whole.column(failure.prefix_end_event) + 8;
+    let focus = View {
+        from: whole.column(from).saturating_sub(2),
+        to: to.min(whole.to),
+        px: 40,
+        ..whole
+    };
+    html.push_str("<h2>Around the failure</h2>");
+    timeline(html, ops, &failure.partition_ops, &role, marks, focus);
+    html.push_str("<h2>All operations of the partition</h2>");
+    timeline(html, ops, &failure.partition_ops, &role, marks, whole);
     tables(html, ops, failure);
 }
 
@@ -184,14 +218,72 @@ fn tables(html: &mut String, ops: &[Operation], failure: &Failure) {
 
 type Marks<'a> = Option<(usize, &'a [Option<usize>])>;
 
+/// The part of the time axis drawn. The axis has one column per event of the drawn
+/// operations (so a partition's operations are not spread out by other partitions' events);
+/// columns `from..to` are drawn, `px` pixels each.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    events: &'a [usize],
+    from: usize,
+    to: usize,
+    px: usize,
+}
+
+impl<'a> View<'a> {
+    /// The whole axis, squeezed towards `AXIS_WIDTH_PX`.
+    fn whole(events: &'a [usize]) -> Self {
+        let to = events.len() + 2;
+        Self {
+            events,
+            from: 0,
+            to,
+            px: (AXIS_WIDTH_PX / to).clamp(12, 40),
+        }
+    }
+
+    /// The column of a history event.
+    fn column(self, event: usize) -> usize {
+        self.events.partition_point(|&e| e < event)
+    }
+
+    fn x(self, event: usize) -> usize {
+        self.x_column(self.column(event))
+    }
+
+    fn x_column(self, column: usize) -> usize {
+        LEFT_PX + (column.clamp(self.from, self.to) - self.from) * self.px
+    }
+
+    fn overlaps(self, op: &Operation) -> bool {
+        self.column(op.call) < self.to && op.ret.is_none_or(|r| self.column(r) >= self.from)
+    }
+}
+
+/// The sorted call and end events of `shown`.
+fn columns(ops: &[Operation], shown: &[usize]) -> Vec<usize> {
+    let mut events: Vec<usize> = shown
+        .iter()
+        .flat_map(|&i| [Some(ops[i].call), ops[i].end])
+        .flatten()
+        .collect();
+    events.sort_unstable();
+    events
+}
+
 fn timeline(
     html: &mut String,
     ops: &[Operation],
     shown: &[usize],
-    role: impl Fn(usize) -> Role,
+    role: &dyn Fn(usize) -> Role,
     marks: Marks<'_>,
+    view: View,
 ) {
-    let shown = &shown[..shown.len().min(DRAWN_OPS_MAX)];
+    let shown: Vec<usize> = shown
+        .iter()
+        .copied()
+        .filter(|&i| view.overlaps(&ops[i]))
+        .take(DRAWN_OPS_MAX)
+        .collect();
     if shown.is_empty() {
         html.push_str("<p>No operations.</p>");
         return;
@@ -199,48 +291,71 @@ fn timeline(
     let mut lanes: Vec<u64> = shown.iter().map(|&i| ops[i].process).collect();
     lanes.sort_unstable();
     lanes.dedup();
-    let first = shown.iter().map(|&i| ops[i].call).min().unwrap_or(0);
-    let last = shown
-        .iter()
-        .map(|&i| ops[i].end.unwrap_or(ops[i].call))
-        .max()
-        .unwrap_or(first)
-        + 2;
-    let span = last - first;
-    let px = (AXIS_WIDTH_PX / span).clamp(6, 40);
-    let width = LEFT_PX + span * px + 20;
-    let height = 30 + lanes.len() * LANE_PX;
-    let x = |event: usize| LEFT_PX + (event - first) * px;
+    let width = view.x_column(view.to) + 20;
+    let height = 34 + lanes.len() * LANE_PX;
     let _ = write!(html, "<div class=\"scroll\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\">");
+    let step = (60 / view.px).max(1).next_multiple_of(5);
+    for column in (view.from.next_multiple_of(step)..view.to.min(view.events.len())).step_by(step) {
+        let (x, event) = (view.x_column(column), view.events[column]);
+        let _ = write!(
+            html,
+            "<text x=\"{x}\" y=\"{}\" fill=\"#999\">{event}</text>",
+            height - 2
+        );
+    }
     for (n, process) in lanes.iter().enumerate() {
         let y = 20 + n * LANE_PX;
         let _ = write!(html, "<text x=\"4\" y=\"{}\">p{process}</text><line x1=\"{LEFT_PX}\" x2=\"{width}\" y1=\"{}\" y2=\"{}\" stroke=\"#f0f0f0\"/>", y + 15, y + LANE_PX - 2, y + LANE_PX - 2);
     }
-    if let Some((event, _)) = marks {
-        let fx = x(event) + px / 2;
-        let _ = write!(html, "<rect x=\"{fx}\" y=\"14\" width=\"{}\" height=\"{}\" fill=\"#fafafa\"/><line x1=\"{fx}\" x2=\"{fx}\" y1=\"4\" y2=\"{height}\" stroke=\"#b3261e\" stroke-width=\"2\"/><text x=\"{}\" y=\"12\" fill=\"#b3261e\">cannot linearize past event {event}</text>", width - fx, height - 14, fx + 4);
+    if let Some((event, _)) = marks.filter(|(e, _)| (view.from..view.to).contains(&view.column(*e)))
+    {
+        let fx = view.x(event) + view.px / 2;
+        let _ = write!(html, "<rect x=\"{fx}\" y=\"14\" width=\"{}\" height=\"{}\" fill=\"#fafafa\"/><line x1=\"{fx}\" x2=\"{fx}\" y1=\"4\" y2=\"{}\" stroke=\"#b3261e\" stroke-width=\"2\"/><text x=\"{}\" y=\"12\" fill=\"#b3261e\">cannot linearize past event {event}</text>", width - fx, height - 30, height - 14, fx + 4);
     }
-    for &i in shown {
-        let op = &ops[i];
+    for &i in &shown {
         let lane = lanes
-            .binary_search(&op.process)
+            .binary_search(&ops[i].process)
             .expect("every shown process has a lane");
-        let y = 22 + lane * LANE_PX;
-        let (fill, stroke) = role(i).colors();
-        let x0 = x(op.call);
-        let x1 = op.ret.map_or(width - 20, |r| x(r) + px);
-        let dash = if op.ret.is_none() {
-            " stroke-dasharray=\"4 3\""
-        } else {
-            ""
-        };
-        let label = marks
-            .and_then(|(_, order)| order[i])
-            .map_or_else(String::new, |n| format!("{n}: "));
-        let text = format!("{label}{}", describe(op));
-        let room = (x1 - x0).saturating_sub(6) / 7;
-        let shown_text: String = text.chars().take(room).collect();
-        let _ = write!(html, "<g><title>#{i} p{} {}</title><rect x=\"{x0}\" y=\"{y}\" width=\"{}\" height=\"{}\" rx=\"3\" fill=\"{fill}\" stroke=\"{stroke}\"{dash}/><text x=\"{}\" y=\"{}\">{}</text></g>", op.process, escape(&text), x1 - x0, LANE_PX - 6, x0 + 3, y + 13, escape(&shown_text));
+        let order = marks.and_then(|(_, order)| order[i]);
+        draw_op(html, ops, i, 22 + lane * LANE_PX, role(i), order, view);
     }
     html.push_str("</svg></div>");
+}
+
+fn draw_op(
+    html: &mut String,
+    ops: &[Operation],
+    i: usize,
+    y: usize,
+    role: Role,
+    order: Option<usize>,
+    view: View,
+) {
+    let op = &ops[i];
+    let (fill, stroke) = role.colors();
+    let x0 = view.x(op.call);
+    let x1 = op.ret.map_or(view.x_column(view.to), |r| {
+        view.x_column(view.column(r) + 1)
+    });
+    let dash = if op.ret.is_none() {
+        " stroke-dasharray=\"4 3\""
+    } else {
+        ""
+    };
+    let label = order.map_or_else(String::new, |n| format!("{n}: "));
+    let text = format!("{label}{}", describe(op));
+    let room = (x1 - x0).saturating_sub(6) / 7;
+    let visible: String = text.chars().take(room).collect();
+    let _ = write!(
+        html,
+        "<g><title>#{i} p{} {}</title><rect x=\"{x0}\" y=\"{y}\" width=\"{}\" height=\"{}\" rx=\"3\" \
+         fill=\"{fill}\" stroke=\"{stroke}\"{dash}/><text x=\"{}\" y=\"{}\">{}</text></g>",
+        op.process,
+        escape(&text),
+        x1 - x0,
+        LANE_PX - 6,
+        x0 + 3,
+        y + 13,
+        escape(&visible),
+    );
 }
