@@ -9,7 +9,8 @@ pub mod models;
 pub mod report;
 
 pub use checker::{
-    check, check_prepared, CheckOptions, CheckResult, Failure, Prepared, Progress, Verdict,
+    check, check_prepared, CheckOptions, CheckResult, Failure, LinearizedStep, Prepared, Progress,
+    Stop, Verdict,
 };
 pub use history::{
     pair, read_jsonl, Event, EventType, HistoryError, HistoryWriter, Operation, Outcome,

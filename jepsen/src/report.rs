@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::checker::{CheckResult, Failure, Verdict};
+use crate::checker::{CheckResult, Failure, Stop, Verdict};
 use crate::history::{Operation, Outcome};
 
 /// The most operations drawn on the time axis; the rest are left out with a note.
@@ -77,6 +77,9 @@ pub fn html_report(
     let (class, verdict) = match result.verdict {
         Verdict::Linearizable => ("ok", "linearizable"),
         Verdict::NotLinearizable => ("bad", "NOT linearizable"),
+        Verdict::Unknown if result.stopped == Some(Stop::MemoryLimit) => {
+            ("unknown", "unknown (memory limit)")
+        }
         Verdict::Unknown => ("unknown", "unknown (timed out)"),
     };
     let _ = write!(
@@ -116,9 +119,10 @@ fn failure_sections(html: &mut String, ops: &[Operation], failure: &Failure) {
     let _ = write!(
         html,
         "<p>In partition <b>{key}</b>, operation <b>#{i}</b> of process {p}, <code>{d}</code>, cannot \
-         take effect before it returned (event {e}), whatever order the operations before it take. \
+         take effect before it returned (event {e}), whatever order the operations before it take \
+         (each with its recorded result; operations still running may take effect or not). \
          The events of this partition up to event {e} form the smallest prefix that cannot be \
-         linearized; every shorter prefix can be.</p>",
+         linearized in this sense; every shorter prefix can be.</p>",
         key = if failure.key.is_empty() { "(the only one)".to_owned() } else { escape(&failure.key) },
         i = failure.failing_op,
         p = failing.process,

@@ -7,7 +7,7 @@ use std::io::BufReader;
 
 use zoorepl_jepsen::formats::{read_etcd_log, read_porcupine_kv};
 use zoorepl_jepsen::models::{KvMap, Register};
-use zoorepl_jepsen::{check, pair, CheckOptions, Verdict};
+use zoorepl_jepsen::{check, pair, CheckOptions, Stop, Verdict};
 
 fn verdict_of(path: &str) -> Verdict {
     let file =
@@ -82,5 +82,20 @@ fn a_timeout_gives_unknown() {
     };
     let result = check(&Register::new(), &ops, &options).expect("register ops");
     assert_eq!(result.verdict, Verdict::Unknown);
+    assert_eq!(result.stopped, Some(Stop::Timeout));
     assert!(result.failure.is_none());
+}
+
+#[test]
+fn a_memory_limit_gives_unknown() {
+    let path = common::porcupine_dir().join("jepsen/etcd_002.log");
+    let text = std::fs::read(path).expect("etcd_002 readable");
+    let ops = pair(&read_etcd_log(&text[..]).expect("parses")).expect("pairs");
+    let options = CheckOptions {
+        memory_max_bytes: 1 << 16,
+        ..CheckOptions::default()
+    };
+    let result = check(&Register::new(), &ops, &options).expect("register ops");
+    assert_eq!(result.verdict, Verdict::Unknown);
+    assert_eq!(result.stopped, Some(Stop::MemoryLimit));
 }

@@ -13,7 +13,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use zoorepl_jepsen::formats::{read_etcd_log, read_porcupine_kv};
 use zoorepl_jepsen::models::{KvMap, Register, SequentialQueue, ZnodeSet};
 use zoorepl_jepsen::report::html_report;
-use zoorepl_jepsen::{check, pair, read_jsonl, CheckOptions, Model, Operation, Progress, Verdict};
+use zoorepl_jepsen::{
+    check, pair, read_jsonl, CheckOptions, Model, Operation, Progress, Stop, Verdict,
+};
 
 #[derive(Parser)]
 #[command(name = "zoorepl", version, about = "zoorepl command-line tool")]
@@ -45,6 +47,9 @@ struct CheckArgs {
     /// Worker threads (default: the number of CPUs).
     #[arg(long)]
     threads: Option<usize>,
+    /// The most memory the search may take, in MiB (then the verdict is unknown).
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    memory_max: usize,
     /// The history file.
     history: PathBuf,
 }
@@ -135,6 +140,7 @@ fn check_with<M: Model>(model: &M, ops: &[Operation], args: &CheckArgs) -> anyho
     let verdict = match result.verdict {
         Verdict::Linearizable => "linearizable",
         Verdict::NotLinearizable => "NOT linearizable",
+        Verdict::Unknown if result.stopped == Some(Stop::MemoryLimit) => "unknown (memory limit)",
         Verdict::Unknown => "unknown (timed out)",
     };
     writeln!(

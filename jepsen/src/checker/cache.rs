@@ -34,6 +34,11 @@ impl ConfigCache {
         self.len
     }
 
+    /// The bytes the table takes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.table.len() * std::mem::size_of::<u64>()
+    }
+
     fn capacity(&self) -> usize {
         self.table.len() / self.stride
     }

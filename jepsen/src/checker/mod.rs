@@ -73,6 +73,9 @@ pub struct CheckOptions<'a> {
     pub progress: Option<&'a (dyn Fn(&Progress) + Sync)>,
     /// How often to call `progress`.
     pub progress_interval: Duration,
+    /// The most memory the configuration caches may take, over all worker threads; a
+    /// partition that needs more stops with `Verdict::Unknown`.
+    pub memory_max_bytes: usize,
 }
 
 impl Default for CheckOptions<'_> {
@@ -82,6 +85,7 @@ impl Default for CheckOptions<'_> {
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             progress: None,
             progress_interval: Duration::from_millis(500),
+            memory_max_bytes: 2 << 30,
         }
     }
 }
@@ -110,6 +114,15 @@ pub enum Verdict {
     Unknown,
 }
 
+/// Why a check stopped before its verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The timeout passed.
+    Timeout,
+    /// A partition's search needed more memory than allowed.
+    MemoryLimit,
+}
+
 /// One step of a linearization: the operation (index into the history's operations), its
 /// description, and the state after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,8 +145,10 @@ pub struct Failure {
     pub failing_op: usize,
     /// Its description.
     pub failing_description: String,
-    /// The history event (0-based) of that return. The events of this partition up to it form
-    /// the smallest prefix that cannot be linearized; every shorter prefix can be.
+    /// The history event (0-based) of that return. This is the end of the smallest
+    /// non-linearizable prefix: taking every operation's recorded result, and letting the
+    /// operations still running at this event take effect or not, no order explains the
+    /// returns up to this event, while some order explains every return before it.
     pub prefix_end_event: usize,
     /// One linearization that got furthest: it explains every return before `prefix_end_event`.
     pub linearization: Vec<LinearizedStep>,
@@ -158,6 +173,9 @@ pub struct CheckResult {
     pub configurations: u64,
     /// Wall time of the search.
     pub elapsed: Duration,
+    /// Why some partition was not searched to its end (then the verdict is `Unknown`, unless
+    /// another partition is not linearizable).
+    pub stopped: Option<Stop>,
 }
 
 /// Converts, partitions and checks `ops` against `model`.
@@ -172,7 +190,7 @@ pub fn check<M: Model>(
 enum PartResult {
     Linearizable(u64),
     Violation(Failure, u64),
-    Cancelled,
+    Stopped(Stop),
 }
 
 /// Checks a prepared history.
@@ -184,16 +202,17 @@ pub fn check_prepared<M: Model>(
     let start = Instant::now();
     let cancel = AtomicBool::new(false);
     let steps = AtomicU64::new(0);
+    let threads = options.threads.max(1).min(prepared.partitions.len().max(1));
     let limits = Limits {
         deadline: options.timeout.map(|t| start + t),
+        cache_bytes_max: options.memory_max_bytes / threads,
         cancel: &cancel,
-        configurations: &steps,
+        steps: &steps,
     };
     // Biggest partitions first, so that the last one to finish is short.
     let mut order: Vec<usize> = (0..prepared.partitions.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(prepared.partitions[i].1.len()));
     let next = AtomicUsize::new(0);
-    let threads = options.threads.max(1).min(order.len().max(1));
     let mut results: Vec<Option<PartResult>> = (0..order.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel();
@@ -244,6 +263,7 @@ fn summarize(results: Vec<Option<PartResult>>, elapsed: Duration) -> CheckResult
         partitions,
         configurations: 0,
         elapsed,
+        stopped: None,
     };
     for part in results {
         match part.expect("every partition reports") {
@@ -253,9 +273,12 @@ fn summarize(results: Vec<Option<PartResult>>, elapsed: Duration) -> CheckResult
                 result.verdict = Verdict::NotLinearizable;
                 result.failure.get_or_insert(failure);
             }
-            PartResult::Cancelled => {
+            PartResult::Stopped(stop) => {
                 if result.verdict == Verdict::Linearizable {
                     result.verdict = Verdict::Unknown;
+                }
+                if result.stopped != Some(Stop::Timeout) {
+                    result.stopped = Some(stop);
                 }
             }
         }
@@ -274,7 +297,7 @@ fn search_partition<M: Model>(
     let configurations = search.configurations() as u64;
     match end {
         SearchEnd::Linearizable => PartResult::Linearizable(configurations),
-        SearchEnd::Cancelled => PartResult::Cancelled,
+        SearchEnd::Stopped(stop) => PartResult::Stopped(stop),
         SearchEnd::Violation(v) => {
             let describe = |i: usize| model.describe_op(&ops[i].input, ops[i].output.as_ref());
             let linearization: Vec<LinearizedStep> = v

@@ -17,7 +17,7 @@ use std::hash::BuildHasher;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::cache::ConfigCache;
-use super::PartOp;
+use super::{PartOp, Stop};
 use crate::model::{Model, Transition};
 
 /// No node / no op / an impossible transition.
@@ -34,7 +34,7 @@ const STEPS_PER_POLL: u64 = 1 << 12;
 pub(crate) enum SearchEnd {
     Linearizable,
     Violation(Violation),
-    Cancelled,
+    Stopped(Stop),
 }
 
 /// The furthest the search got in a partition that cannot be linearized.
@@ -51,8 +51,10 @@ pub(crate) struct Violation {
 /// Stop conditions shared by the workers.
 pub(crate) struct Limits<'a> {
     pub(crate) deadline: Option<Instant>,
+    /// The most bytes this partition's configuration cache may hold.
+    pub(crate) cache_bytes_max: usize,
     pub(crate) cancel: &'a AtomicBool,
-    pub(crate) configurations: &'a AtomicU64,
+    pub(crate) steps: &'a AtomicU64,
 }
 
 pub(crate) struct Search<'a, M: Model> {
@@ -244,8 +246,10 @@ impl<'a, M: Model> Search<'a, M> {
         let mut steps = 0_u64;
         while remaining > 0 {
             steps += 1;
-            if steps & (STEPS_PER_POLL - 1) == 0 && self.should_stop(limits) {
-                return SearchEnd::Cancelled;
+            if steps & (STEPS_PER_POLL - 1) == 0 {
+                if let Some(stop) = self.should_stop(limits) {
+                    return SearchEnd::Stopped(stop);
+                }
             }
             assert!(
                 node != tail,
@@ -286,23 +290,28 @@ impl<'a, M: Model> Search<'a, M> {
             }
         }
         limits
-            .configurations
+            .steps
             .fetch_add(steps & (STEPS_PER_POLL - 1), Ordering::Relaxed);
+        debug_assert_eq!(
+            self.bits
+                .iter()
+                .map(|w| w.count_ones() as usize)
+                .sum::<usize>(),
+            stack.len()
+        );
         SearchEnd::Linearizable
     }
 
-    fn should_stop(&self, limits: &Limits<'_>) -> bool {
-        limits
-            .configurations
-            .fetch_add(STEPS_PER_POLL, Ordering::Relaxed);
+    fn should_stop(&self, limits: &Limits<'_>) -> Option<Stop> {
+        limits.steps.fetch_add(STEPS_PER_POLL, Ordering::Relaxed);
         if limits.cancel.load(Ordering::Relaxed) {
-            return true;
+            return Some(Stop::Timeout);
         }
         if limits.deadline.is_some_and(|d| Instant::now() >= d) {
             limits.cancel.store(true, Ordering::Relaxed);
-            return true;
+            return Some(Stop::Timeout);
         }
-        false
+        (self.cache.bytes() > limits.cache_bytes_max).then_some(Stop::MemoryLimit)
     }
 
     fn snapshot(stack: &[(u32, u32)], state: u32, failing: u32, event: usize) -> Violation {
