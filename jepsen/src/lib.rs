@@ -1,2 +1,18 @@
-//! zoorepl-jepsen: histories, models and linearizability checkers, the nemesis and the
-//! real-process harness, and reports. See `../shared/DESIGN.md` §7.
+//! zoorepl-jepsen: histories, models and the linearizability checker, and reports.
+//! See `../shared/DESIGN.md` §7 and this crate's `README.md` for the history format.
+
+pub mod checker;
+pub mod formats;
+pub mod history;
+pub mod model;
+pub mod models;
+pub mod report;
+
+pub use checker::{
+    check, check_prepared, CheckOptions, CheckResult, Failure, LinearizedStep, Prepared, Progress,
+    Stop, Verdict,
+};
+pub use history::{
+    pair, read_jsonl, Event, EventType, HistoryError, HistoryWriter, Operation, Outcome,
+};
+pub use model::{Model, ModelError, ModelOp, Transition};

@@ -1,0 +1,339 @@
+//! The Wing–Gong–Lowe search over one partition.
+//!
+//! The calls and returns of the partition's operations form a doubly linked list in history
+//! order. The search scans from the head: at a call it tries to linearize that operation next
+//! (the model must accept its result, and the configuration of linearized set and state must
+//! be new); it then lifts the call and return out of the list and starts again from the head.
+//! At a return it has met an operation that must have taken effect by now but cannot, so it
+//! undoes the last choice and tries the next call after it. Operations with an unknown result
+//! have no return entry: they may take effect at any time after their call, or never, so the
+//! partition is linearizable as soon as every operation with a known result is linearized.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
+
+use super::cache::ConfigCache;
+use super::{PartOp, Stop};
+use crate::model::{Model, Transition};
+
+/// No node / no op / an impossible transition.
+const NONE: u32 = u32::MAX;
+/// A transition not computed yet.
+const UNSET: u32 = u32::MAX - 1;
+/// The dense transition table holds at most this many entries (16 MiB); states past it use
+/// the sparse map.
+const DENSE_TRANSITIONS_MAX: usize = 1 << 22;
+/// How many search steps run between looks at the clock and the cancel flag.
+const STEPS_PER_POLL: u64 = 1 << 12;
+
+/// How the search of one partition ended.
+pub(crate) enum SearchEnd {
+    Linearizable,
+    Violation(Violation),
+    Stopped(Stop),
+}
+
+/// The furthest the search got in a partition that cannot be linearized.
+pub(crate) struct Violation {
+    /// Local index of the operation whose return could not be reached.
+    pub(crate) failing: usize,
+    /// History event index of that return: the events up to it cannot be linearized, and
+    /// the events before it can.
+    pub(crate) event: usize,
+    /// A linearization of the longest linearizable prefix: local op index and state after it.
+    pub(crate) linearization: Vec<(usize, u32)>,
+}
+
+/// Stop conditions shared by the workers.
+pub(crate) struct Limits<'a> {
+    pub(crate) deadline: Option<Instant>,
+    /// The most bytes this partition's configuration cache may hold.
+    pub(crate) cache_bytes_max: usize,
+    pub(crate) cancel: &'a AtomicBool,
+    pub(crate) steps: &'a AtomicU64,
+}
+
+pub(crate) struct Search<'a, M: Model> {
+    model: &'a M,
+    ops: &'a [PartOp<M>],
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// Per list node (0 is the head, the last is the tail): its op, whether it is a call, and
+    /// its history event index.
+    node_op: Vec<u32>,
+    node_call: Vec<bool>,
+    node_event: Vec<usize>,
+    call_node: Vec<u32>,
+    ret_node: Vec<u32>,
+    /// Interned states, found by hash through `state_heads` and the `state_chain` of ids
+    /// with equal hashes; each state is stored once.
+    pub(crate) states: Vec<M::State>,
+    state_heads: FxHashMap<u64, u32>,
+    state_chain: Vec<u32>,
+    /// Transitions by `state * ops + op` for the first states, then by key in the map.
+    dense: Vec<u32>,
+    dense_states_max: usize,
+    sparse: FxHashMap<u64, u32>,
+    cache: ConfigCache,
+    bits: Vec<u64>,
+    zobrist: Vec<u64>,
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn state_mix(state: u32) -> u64 {
+    splitmix64(u64::from(state) ^ 0x5EED)
+}
+
+impl<'a, M: Model> Search<'a, M> {
+    pub(crate) fn new(model: &'a M, ops: &'a [PartOp<M>]) -> Self {
+        let n = u32::try_from(ops.len()).expect("a partition has fewer than 2^32 operations");
+        assert!(n < NONE / 2, "too many operations in one partition");
+        let mut events: Vec<(usize, u32, bool)> = Vec::with_capacity(ops.len() * 2);
+        for (i, op) in (0..n).zip(ops) {
+            events.push((op.call, i, true));
+            if let Some(ret) = op.ret {
+                assert!(ret > op.call, "an operation returns after its call");
+                events.push((ret, i, false));
+            }
+        }
+        // History event indices are unique, so this order is total.
+        events.sort_unstable_by_key(|e| e.0);
+        let nodes = events.len() + 2;
+        let mut s = Self {
+            model,
+            ops,
+            next: (1..=nodes as u32).collect(),
+            prev: (0..nodes as u32).map(|i| i.wrapping_sub(1)).collect(),
+            node_op: vec![NONE; nodes],
+            node_call: vec![false; nodes],
+            node_event: vec![usize::MAX; nodes],
+            call_node: vec![NONE; ops.len()],
+            ret_node: vec![NONE; ops.len()],
+            states: Vec::new(),
+            state_heads: FxHashMap::default(),
+            state_chain: Vec::new(),
+            dense: Vec::new(),
+            dense_states_max: DENSE_TRANSITIONS_MAX / ops.len().max(1),
+            sparse: FxHashMap::default(),
+            cache: ConfigCache::new(ops.len().div_ceil(64).max(1)),
+            bits: vec![0; ops.len().div_ceil(64).max(1)],
+            zobrist: (0..u64::from(n))
+                .map(|i| splitmix64(i.wrapping_mul(0xA24B_AED4_963E_E407)))
+                .collect(),
+        };
+        for (k, &(event, op, is_call)) in events.iter().enumerate() {
+            let node = k + 1;
+            s.node_op[node] = op;
+            s.node_call[node] = is_call;
+            s.node_event[node] = event;
+            let slot = if is_call {
+                &mut s.call_node
+            } else {
+                &mut s.ret_node
+            };
+            slot[op as usize] = node as u32;
+        }
+        s
+    }
+
+    fn intern(&mut self, state: M::State) -> u32 {
+        let hash = FxBuildHasher.hash_one(&state);
+        let head = self.state_heads.get(&hash).copied().unwrap_or(NONE);
+        let mut id = head;
+        while id != NONE {
+            if self.states[id as usize] == state {
+                return id;
+            }
+            id = self.state_chain[id as usize];
+        }
+        let id = u32::try_from(self.states.len()).expect("fewer than 2^32 states");
+        assert!(id < UNSET, "state ids stay below the markers");
+        self.states.push(state);
+        self.state_chain.push(head);
+        self.state_heads.insert(hash, id);
+        id
+    }
+
+    /// The state after `op` in `state`, or `NONE` when its result is impossible there.
+    fn transition(&mut self, state: u32, op: u32) -> u32 {
+        let n = self.ops.len();
+        let dense = (state as usize) < self.dense_states_max;
+        let index = state as usize * n + op as usize;
+        let known = if dense {
+            self.dense.get(index).copied().unwrap_or(UNSET)
+        } else {
+            self.sparse
+                .get(&((u64::from(state) << 32) | u64::from(op)))
+                .copied()
+                .unwrap_or(UNSET)
+        };
+        if known != UNSET {
+            return known;
+        }
+        let o = &self.ops[op as usize];
+        let to = match self
+            .model
+            .step(&self.states[state as usize], &o.input, o.output.as_ref())
+        {
+            Transition::Impossible => {
+                assert!(
+                    o.output.is_some(),
+                    "a model accepts any operation whose result is unknown"
+                );
+                NONE
+            }
+            Transition::Same => state,
+            Transition::To(next) => self.intern(next),
+        };
+        if dense {
+            if self.dense.len() <= index {
+                self.dense.resize((state as usize + 1) * n, UNSET);
+            }
+            self.dense[index] = to;
+        } else {
+            self.sparse
+                .insert((u64::from(state) << 32) | u64::from(op), to);
+        }
+        to
+    }
+
+    fn lift(&mut self, op: u32) {
+        for node in [self.call_node[op as usize], self.ret_node[op as usize]] {
+            if node != NONE {
+                let (p, n) = (self.prev[node as usize], self.next[node as usize]);
+                self.next[p as usize] = n;
+                self.prev[n as usize] = p;
+            }
+        }
+    }
+
+    /// Undoes `lift(op)`: nodes go back in the reverse order of their removal.
+    fn unlift(&mut self, op: u32) {
+        for node in [self.ret_node[op as usize], self.call_node[op as usize]] {
+            if node != NONE {
+                let (p, n) = (self.prev[node as usize], self.next[node as usize]);
+                self.next[p as usize] = node;
+                self.prev[n as usize] = node;
+            }
+        }
+    }
+
+    fn flip(&mut self, op: u32) {
+        self.bits[op as usize / 64] ^= 1 << (op % 64);
+    }
+
+    /// Runs the search to its end.
+    pub(crate) fn run(&mut self, limits: &Limits<'_>) -> SearchEnd {
+        let tail = (self.next.len() - 1) as u32;
+        let mut remaining = self.ops.iter().filter(|o| o.ret.is_some()).count();
+        let mut state = self.intern(self.model.init());
+        let mut bits_hash = 0_u64;
+        let empty = self.bits.clone();
+        self.cache.insert(state_mix(state), state, &empty);
+        let mut stack: Vec<(u32, u32)> = Vec::new();
+        let mut best: Option<Violation> = None;
+        let mut node = self.next[0];
+        let mut steps = 0_u64;
+        while remaining > 0 {
+            steps += 1;
+            if steps & (STEPS_PER_POLL - 1) == 0 {
+                if let Some(stop) = self.should_stop(limits) {
+                    return SearchEnd::Stopped(stop);
+                }
+            }
+            assert!(
+                node != tail,
+                "a return entry remains while an op with a known result is unlinearized"
+            );
+            let op = self.node_op[node as usize];
+            if self.node_call[node as usize] {
+                let to = self.transition(state, op);
+                if to != NONE {
+                    self.flip(op);
+                    let hash = bits_hash ^ self.zobrist[op as usize];
+                    if self.cache.insert(hash ^ state_mix(to), to, &self.bits) {
+                        stack.push((op, state));
+                        self.lift(op);
+                        state = to;
+                        bits_hash = hash;
+                        remaining -= usize::from(self.ops[op as usize].ret.is_some());
+                        node = self.next[0];
+                        continue;
+                    }
+                    self.flip(op);
+                }
+                node = self.next[node as usize];
+            } else {
+                let event = self.node_event[node as usize];
+                if best.as_ref().is_none_or(|b| event > b.event) {
+                    best = Some(Self::snapshot(&stack, state, op, event));
+                }
+                let Some((top, before)) = stack.pop() else {
+                    return SearchEnd::Violation(best.expect("recorded just above"));
+                };
+                self.unlift(top);
+                self.flip(top);
+                bits_hash ^= self.zobrist[top as usize];
+                state = before;
+                remaining += usize::from(self.ops[top as usize].ret.is_some());
+                node = self.next[self.call_node[top as usize] as usize];
+            }
+        }
+        limits
+            .steps
+            .fetch_add(steps & (STEPS_PER_POLL - 1), Ordering::Relaxed);
+        debug_assert_eq!(
+            self.bits
+                .iter()
+                .map(|w| w.count_ones() as usize)
+                .sum::<usize>(),
+            stack.len()
+        );
+        SearchEnd::Linearizable
+    }
+
+    fn should_stop(&self, limits: &Limits<'_>) -> Option<Stop> {
+        limits.steps.fetch_add(STEPS_PER_POLL, Ordering::Relaxed);
+        if limits.cancel.load(Ordering::Relaxed) {
+            return Some(Stop::Timeout);
+        }
+        if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+            limits.cancel.store(true, Ordering::Relaxed);
+            return Some(Stop::Timeout);
+        }
+        (self.cache.bytes() > limits.cache_bytes_max).then_some(Stop::MemoryLimit)
+    }
+
+    fn snapshot(stack: &[(u32, u32)], state: u32, failing: u32, event: usize) -> Violation {
+        let after = stack
+            .iter()
+            .skip(1)
+            .map(|&(_, before)| before)
+            .chain([state]);
+        let linearization = stack
+            .iter()
+            .zip(after)
+            .map(|(&(op, _), s)| (op as usize, s))
+            .collect();
+        Violation {
+            failing: failing as usize,
+            event,
+            linearization,
+        }
+    }
+
+    /// The number of distinct configurations explored.
+    pub(crate) fn configurations(&self) -> usize {
+        self.cache.len()
+    }
+}
