@@ -190,8 +190,12 @@ impl Node {
         result: Result<Response, i32>,
     ) {
         let c = self.conns.get_mut(&conn).expect("caller checked");
+        // Auth replies carry zxid 0 and unknown-opcode replies -1, as Java's do; clients ignore
+        // zxids that are not positive, so these do not count toward the monotonic rule.
         let zxid = if xid == Xid::AUTH {
             0
+        } else if let Some(z @ ..=-1) = zxid {
+            z
         } else {
             let z = zxid
                 .unwrap_or(self.tree.last_applied().as_i64())

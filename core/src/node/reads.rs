@@ -8,7 +8,7 @@ use crate::proto::{
     perms, ClientInfo, EventType, MultiReadResult, ReadOp, Request, Response, SetWatches,
     WatcherEvent, ZkError, KEEPER_STATE_SYNC_CONNECTED,
 };
-use crate::tree::{acl, path};
+use crate::tree::acl;
 use crate::watch::{WatchKind, WatcherType};
 
 type ReadResult = Result<Response, ZkError>;
@@ -67,7 +67,9 @@ impl Node {
     }
 
     fn read_exists(&mut self, conn: ConnId, p: &str, watch: bool) -> ReadResult {
-        path::validate(p)?;
+        if p.contains('\0') {
+            return Err(ZkError::BadArguments);
+        }
         let Some(node) = self.tree.node(p) else {
             if watch {
                 self.watches.add(conn, p, WatchKind::Data);
@@ -85,7 +87,6 @@ impl Node {
     }
 
     fn read_data(&mut self, conn: ConnId, p: &str, watch: bool) -> ReadResult {
-        path::validate(p)?;
         let node = self.tree.node(p).ok_or(ZkError::NoNode)?;
         if !self.allowed(conn, node.acl(), perms::READ) {
             return Err(ZkError::NoAuth);
@@ -103,7 +104,6 @@ impl Node {
         p: &str,
         watch: bool,
     ) -> Result<(Vec<String>, crate::proto::Stat), ZkError> {
-        path::validate(p)?;
         let node = self.tree.node(p).ok_or(ZkError::NoNode)?;
         if !self.allowed(conn, node.acl(), perms::READ) {
             return Err(ZkError::NoAuth);
@@ -117,7 +117,6 @@ impl Node {
     }
 
     fn read_acl(&self, conn: ConnId, p: &str) -> ReadResult {
-        path::validate(p)?;
         let node = self.tree.node(p).ok_or(ZkError::NoNode)?;
         let admin = self.allowed(conn, node.acl(), perms::ADMIN);
         if !admin && !self.allowed(conn, node.acl(), perms::READ) {
@@ -155,7 +154,6 @@ impl Node {
     }
 
     fn add_watch(&mut self, conn: ConnId, p: &str, mode: i32) -> ReadResult {
-        path::validate(p)?;
         let kind = match mode {
             0 => WatchKind::Persistent,
             1 => WatchKind::PersistentRecursive,
@@ -177,7 +175,6 @@ impl Node {
     }
 
     fn read_descendants(&self, conn: ConnId, p: &str) -> ReadResult {
-        path::validate(p)?;
         let node = self.tree.node(p).ok_or(ZkError::NoNode)?;
         if !self.allowed(conn, node.acl(), perms::READ) {
             return Err(ZkError::NoAuth);
@@ -186,13 +183,23 @@ impl Node {
         Ok(Response::AllChildrenNumber { count })
     }
 
+    /// The connection's ids as Java lists them (golden capture `kazoo_unicode`): authenticated
+    /// ids first, then the ip id; a digest id shows only its user name.
     fn who_am_i(&self, conn: ConnId) -> Response {
-        let clients = self.conns[&conn]
-            .ids
-            .iter()
-            .map(|id| ClientInfo {
-                auth_scheme: id.scheme.clone(),
-                user: id.id.clone(),
+        let ids = &self.conns[&conn].ids;
+        let authenticated = ids.iter().filter(|id| id.scheme != "ip");
+        let ip = ids.iter().filter(|id| id.scheme == "ip");
+        let clients = authenticated
+            .chain(ip)
+            .map(|id| {
+                let user = match id.scheme.as_str() {
+                    "digest" => id.id.split(':').next().unwrap_or_default().to_owned(),
+                    _ => id.id.clone(),
+                };
+                ClientInfo {
+                    auth_scheme: id.scheme.clone(),
+                    user,
+                }
             })
             .collect();
         Response::WhoAmI { clients }

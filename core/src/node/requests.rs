@@ -33,17 +33,10 @@ impl Node {
 
     /// Decides how a request is answered: now-or-in-turn from current state, or by a txn.
     fn entry_for(&mut self, conn: ConnId, session: SessionId, xid: Xid, req: Request) -> Entry {
+        if let Some(refused) = refusal(xid, &req) {
+            return refused;
+        }
         match req {
-            Request::Unknown { .. } | Request::Check { .. } => done(
-                xid,
-                Err(ZkError::Unimplemented),
-                Some(CloseReason::Unimplemented),
-            ),
-            Request::Malformed { .. } => done(xid, Err(ZkError::MarshallingError), None),
-            Request::Reconfig { .. } => done(xid, Err(ZkError::Unimplemented), None),
-            Request::Sasl { .. } => {
-                done(xid, Err(ZkError::AuthFailed), Some(CloseReason::AuthFailed))
-            }
             Request::Auth { scheme, auth, .. } => self.on_auth(conn, xid, &scheme, auth.as_deref()),
             Request::CloseSession => {
                 let prepared = self.prep_close_session(Some(conn), session);
@@ -256,6 +249,27 @@ impl Node {
 }
 
 pub(super) type Changes = std::collections::BTreeMap<String, Option<crate::prep::NodeView>>;
+
+/// The answer to a request the node refuses outright, if it is one.
+fn refusal(xid: Xid, req: &Request) -> Option<Entry> {
+    let unimplemented = Some(CloseReason::Unimplemented);
+    Some(match req {
+        // Java answers an unknown opcode with zxid -1 (golden capture `kazoo_raw_ops`).
+        Request::Unknown { .. } => Entry::Done {
+            xid,
+            zxid: Some(-1),
+            result: Err(ZkError::Unimplemented.code()),
+            close: unimplemented,
+        },
+        // A check outside multi: 3.8.6+ and 3.9.3+ answer UNIMPLEMENTED and close.
+        Request::Check { .. } => done(xid, Err(ZkError::Unimplemented), unimplemented),
+        Request::Malformed { .. } => done(xid, Err(ZkError::MarshallingError), None),
+        // reconfigEnabled is false (the default), which Java checks first (`zkcli_quota_reconfig`).
+        Request::Reconfig { .. } => done(xid, Err(ZkError::ReconfigDisabled), None),
+        Request::Sasl { .. } => done(xid, Err(ZkError::AuthFailed), Some(CloseReason::AuthFailed)),
+        _ => return None,
+    })
+}
 
 /// A finished reply, in turn.
 fn done(xid: Xid, result: Result<Response, ZkError>, close: Option<CloseReason>) -> Entry {

@@ -155,6 +155,7 @@ impl DataTree {
         });
         self.insert_node(p.to_owned(), node);
         self.link_child(p);
+        self.quota_on_create(p, create.data.as_ref().map_or(0, Bytes::len));
         stat
     }
 
@@ -169,6 +170,8 @@ impl DataTree {
         if !node.children.is_empty() {
             misfit!(zxid, op, p, "node has {} children", node.children.len());
         }
+        let data_len = i64::try_from(node.data_len()).expect("data fits");
+        self.quota_adjust(p, -1, -data_len);
         let parent_path = path::parent(p);
         self.update_node(parent_path, |parent| {
             let removed = parent.children.remove(path::basename(p));
@@ -183,9 +186,11 @@ impl DataTree {
 
     /// Sets data: version from the txn, mzxid = zxid, mtime = time.
     fn apply_set_data(&mut self, txn: &Txn, p: &str, data: Option<&Bytes>, version: i32) -> Stat {
-        if !self.contains(p) {
+        let Some(old) = self.node(p) else {
             misfit!(txn.zxid, "SetData", p, "no such node");
-        }
+        };
+        let grown = data.map_or(0, Bytes::len) as i64 - old.data_len() as i64;
+        self.quota_adjust(p, 0, grown);
         self.update_node(p, |node| {
             node.set_data(data.cloned());
             node.version = version;

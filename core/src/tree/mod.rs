@@ -11,6 +11,7 @@ mod check;
 mod digest;
 mod node;
 pub mod path;
+mod quota;
 mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,7 +59,8 @@ impl Default for DataTree {
 impl DataTree {
     /// A fresh tree as a new standalone Java server shows it: `/`, `/zookeeper`,
     /// `/zookeeper/quota` and `/zookeeper/config`, all with empty data and zero stats (so `/`
-    /// shows cversion -1 and `/zookeeper` -2); `/zookeeper/config` is world:anyone:r, the rest
+    /// shows cversion -1 and `/zookeeper` -2); `/zookeeper/config` is world:anyone:r with
+    /// aversion -1 (Java creates it that way: golden capture `kazoo_builtin`), the rest
     /// world:anyone:cdrwa.
     #[must_use]
     pub fn new() -> Self {
@@ -80,7 +82,11 @@ impl DataTree {
             (path::CONFIG, Acl::read_unsafe()),
         ] {
             let acl = tree.intern_acl(&[acl]);
-            tree.insert_node(p.to_owned(), Znode::builtin(acl));
+            let mut node = Znode::builtin(acl);
+            if p == path::CONFIG {
+                node.aversion = -1;
+            }
+            tree.insert_node(p.to_owned(), node);
             tree.link_child(p);
         }
         tree.check_invariants();

@@ -384,7 +384,7 @@ fn an_unknown_opcode_is_unimplemented_then_closed_and_others_carry_on() {
     assert_eq!(
         out,
         vec![
-            error(1, 7, h.zxid(), ZkError::Unimplemented),
+            error(1, 7, -1, ZkError::Unimplemented),
             Output::CloseConn {
                 conn: ConnId(1),
                 why: CloseReason::Unimplemented
