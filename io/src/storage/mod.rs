@@ -1,7 +1,7 @@
 //! Durable storage of one server: the txn log and snapshots (DESIGN.md §5).
 //!
 //! - The log is a series of segment files `<data_log_dir>/zoorepl-log/log.<16-hex first zxid>`
-//!   of checksummed postcard records ([`format`] has the bytes). Appends are buffered; [`sync`]
+//!   of checksummed postcard records (`format.rs` documents the bytes). Appends are buffered; [`sync`]
 //!   writes them with one `write` and one `fdatasync` (group commit). Segments are preallocated
 //!   with zeros and rolled once they pass `segment_bytes`.
 //! - Snapshots are files `<data_dir>/zoorepl-snap/snapshot.<16-hex zxid>`, written by a
