@@ -28,7 +28,7 @@ use zoorepl_core::prep::PrepConfig;
 
 pub use error::{ConfigError, ConfigWarning, Origin};
 
-use crate::fourlw::Whitelist;
+use crate::fourlw::{ConfValues, Whitelist};
 
 /// Java's `tickTime` when a file does not set it (`ZooKeeperServer.DEFAULT_TICK_TIME`).
 pub const JAVA_DEFAULT_TICK_MS: u32 = 3000;
@@ -291,6 +291,30 @@ impl ServerConfig {
         } else {
             format!("{host}:{port}")
         })
+    }
+
+    /// The values `conf` prints (directories made absolute; sizes come from the snapshot).
+    #[must_use]
+    pub fn conf_values(&self) -> ConfValues {
+        let absolute = |p: &Path| {
+            std::path::absolute(p)
+                .unwrap_or_else(|_| p.to_owned())
+                .display()
+                .to_string()
+        };
+        let (min, max) = self.session_timeout_range_ms();
+        ConfValues {
+            client_port: self.client_port.map_or(-1, i32::from),
+            secure_client_port: -1,
+            data_dir: absolute(&self.data_dir),
+            data_log_dir: absolute(&self.data_log_dir),
+            tick_ms: self.tick_ms,
+            max_client_cnxns: self.max_client_cnxns,
+            min_session_timeout_ms: min,
+            max_session_timeout_ms: max,
+            client_port_listen_backlog: self.client_port_listen_backlog,
+            server_id: 0,
+        }
     }
 
     /// The core's settings for a standalone node (server id 0).

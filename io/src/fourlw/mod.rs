@@ -1,8 +1,97 @@
 //! Four-letter words and the Prometheus metrics text (zookeeper-protocol.md §13).
 //!
-//! Being written: command recognition and the whitelist.
+//! On a fresh client connection the shell reads four bytes; [`FourLetter::parse`] says whether
+//! they are a command. If so, [`is_allowed`] checks `4lw.commands.whitelist` (a refused command
+//! gets [`refusal`]), the shell fills a [`ServerSnapshot`], writes [`render`]'s text and closes
+//! the connection. `stmk` reads 8 more bytes (the mask) first.
+//!
+//! Which Java output each format follows (Apache ZooKeeper 3.8, `server/command/*.java`; the
+//! golden captures of 3.8.0 on branch `golden`, `core/tests/golden/4lw/`, confirm them):
+//!
+//! | cmd | Java source | notes |
+//! |---|---|---|
+//! | `ruok` | `RuokCommand` | `imok`, no newline |
+//! | `srvr`, `stat` | `StatCommand`, `ServerStats.toString`, `ServerCnxn.dumpConnectionInfo(brief)` | avg latency as `Double.toString` |
+//! | `cons` | `ConsCommand`, `dumpConnectionInfo(full)` | `lcxid` only when ≥ 0 |
+//! | `conf` | `ZooKeeperServer.dumpConf` | standalone keys only |
+//! | `envi` | `EnvCommand` | our keys: no JVM, so no `java.*` |
+//! | `mntr` | `MonitorCommand` | `zk_<key>\t<value>`; key order as the 3.8.0 capture; only keys we measure |
+//! | `wchs`, `wchc`, `wchp` | `WatchCommand`, `WatchManager` | data watches only, as Java |
+//! | `dump` | `DumpCommand`, `ExpiryQueue.dump`, `DataTree.dumpEphemerals` | dates as `Date.toString` in UTC |
+//! | `dirs` | `DirsCommand` | |
+//! | `isro` | `IsroCommand` | `null` when not serving |
+//! | `gtmk`, `stmk` | `TraceMaskCommand`, `SetTraceMaskCommand` | decimal, no newline |
+//! | `crst`, `srst` | `CnxnStatResetCommand`, `StatResetCommand` | |
+//! | `hash` | `DigestCommand` | `<zxid hex>: <digest>` per line |
+//! | refused | `NIOServerCnxn.checkFourLetterWord`, `NopCommand` | |
+//!
+//! [`render_metrics`] is the Prometheus text format with the names Java's Prometheus provider uses.
+
+mod javafmt;
+mod metrics;
+mod render;
+mod snapshot;
 
 use std::collections::BTreeSet;
+
+pub use javafmt::{java_date_utc, java_double, java_socket_addr};
+pub use metrics::render_metrics;
+pub use render::{render, NOT_SERVING};
+pub use snapshot::{
+    ConfValues, ConnectionInfo, Latency, ServerMode, ServerSnapshot, SessionDetails, SessionExpiry,
+};
+
+/// The version line zoorepl reports (`Zookeeper version: ...`, `zk_version`). It starts with the
+/// ZooKeeper version whose behaviour we follow, because tools parse that prefix.
+pub const VERSION: &str = concat!(
+    "3.8.0-zoorepl-",
+    env!("CARGO_PKG_VERSION"),
+    ", built on unknown"
+);
+
+/// The `envi` entries zoorepl can state truthfully about its process, in Java's key order
+/// (`zookeeper.version`, `host.name`, `os.*`, `user.*`; no `java.*`: there is no JVM).
+#[must_use]
+pub fn process_environment() -> Vec<(String, String)> {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| var("HOSTNAME"));
+    let os_version = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default();
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    vec![
+        ("zookeeper.version".into(), VERSION.into()),
+        ("host.name".into(), host),
+        ("os.name".into(), java_os_name()),
+        ("os.arch".into(), java_os_arch()),
+        ("os.version".into(), os_version),
+        ("user.name".into(), var("USER")),
+        ("user.home".into(), var("HOME")),
+        ("user.dir".into(), cwd),
+    ]
+}
+
+/// `os.name` as the JVM spells it.
+fn java_os_name() -> String {
+    match std::env::consts::OS {
+        "linux" => "Linux".into(),
+        "macos" => "Mac OS X".into(),
+        "windows" => "Windows".into(),
+        other => other.into(),
+    }
+}
+
+/// `os.arch` as the JVM spells it.
+fn java_os_arch() -> String {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64".into(),
+        other => other.into(),
+    }
+}
 
 /// A four-letter word Java 3.8 knows (`FourLetterCommands`), recognised from the first four
 /// bytes of a fresh client connection.
