@@ -171,7 +171,15 @@ fn bad_values_name_key_value_problem_and_line() {
         ),
         (
             "clientPort=2181\nmaxClientCnxns=-5",
-            r#"line 3: maxClientCnxns: "-5" is not an integer"#,
+            r#"line 3: maxClientCnxns: "-5" must be at least 0"#,
+        ),
+        (
+            "clientPort=2181\nmaxCnxns=4294967296",
+            r#"line 3: maxCnxns: "4294967296" is too large"#,
+        ),
+        (
+            "clientPort=2181\nsnapCount=lots",
+            r#"line 3: snapCount: "lots" is not an integer"#,
         ),
         (
             "clientPort=2181\nminSessionTimeout=0",

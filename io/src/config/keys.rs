@@ -70,18 +70,12 @@ fn number<T: FromStr>(e: &Entry) -> Result<T, ConfigError> {
     e.value.parse().map_err(|_| bad(e, "is not an integer"))
 }
 
-fn at_least<T: FromStr + PartialOrd + std::fmt::Display>(
-    e: &Entry,
-    min: T,
-) -> Result<T, ConfigError> {
-    let n: T = e
-        .value
-        .parse()
-        .map_err(|_| bad(e, format!("is not an integer (at least {min})")))?;
+fn at_least<T: TryFrom<i128>>(e: &Entry, min: i128) -> Result<T, ConfigError> {
+    let n: i128 = e.value.parse().map_err(|_| bad(e, "is not an integer"))?;
     if n < min {
         return Err(bad(e, format!("must be at least {min}")));
     }
-    Ok(n)
+    T::try_from(n).map_err(|_| bad(e, "is too large"))
 }
 
 fn port(e: &Entry) -> Result<u16, ConfigError> {
@@ -168,7 +162,7 @@ impl Builder {
         let c = &mut self.config;
         match e.key.as_str() {
             "tickTime" => {
-                let tick = at_least(e, 1u32)?;
+                let tick = at_least(e, 1)?;
                 if tick > MAX_TICK_MS {
                     return Err(bad(e, format!("must be at most {MAX_TICK_MS} ms")));
                 }
@@ -190,8 +184,8 @@ impl Builder {
             }
             "minSessionTimeout" => c.min_session_timeout_ms = session_timeout(e)?,
             "maxSessionTimeout" => c.max_session_timeout_ms = session_timeout(e)?,
-            "maxClientCnxns" => c.max_client_cnxns = number(e)?,
-            "maxCnxns" => c.max_cnxns = number(e)?,
+            "maxClientCnxns" => c.max_client_cnxns = at_least(e, 0)?,
+            "maxCnxns" => c.max_cnxns = at_least(e, 0)?,
             "4lw.commands.whitelist" => {
                 let (list, unknown) = Whitelist::parse(&e.value);
                 c.four_letter_words = list;
@@ -229,7 +223,7 @@ impl Builder {
                 }
                 self.config.snap_count = u64::try_from(n.max(2)).expect("at least 2");
             }
-            "preAllocSize" => self.config.prealloc_kb = at_least(e, 1u64)?,
+            "preAllocSize" => self.config.prealloc_kb = at_least(e, 1)?,
             "autopurge.snapRetainCount" => {
                 let n: i32 = number(e)?;
                 if n < 3 {
@@ -259,7 +253,7 @@ impl Builder {
             }
             "skipACL" | "zookeeper.skipACL" => c.skip_acl = yes_no(e)?,
             "znode.container.checkIntervalMs" => c.container_check_interval_ms = at_least(e, 1)?,
-            "znode.container.maxPerMinute" => c.container_max_per_minute = number(e)?,
+            "znode.container.maxPerMinute" => c.container_max_per_minute = at_least(e, 0)?,
             "znode.container.maxNeverUsedIntervalMs" => {
                 let ms: i64 = at_least(e, 0)?;
                 c.container_max_never_used_ms = (ms > 0).then_some(ms);
