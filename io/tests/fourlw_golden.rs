@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use zoorepl_core::ids::{SessionId, Zxid};
 use zoorepl_io::fourlw::{
     is_allowed, refusal, render, ConfValues, ConnectionInfo, FourLetter, Latency, ServerMode,
-    ServerSnapshot, SessionDetails, SessionExpiry, Whitelist,
+    ServerSnapshot, SessionDetails, SessionExpiry, WatchSummary, Whitelist,
 };
 
 /// Raw replies of Apache ZooKeeper 3.8.0 (`<name>` → bytes), copied from branch `golden`,
@@ -113,6 +113,11 @@ fn captured_state() -> ServerSnapshot {
         last_zxid: Zxid::new(0, 3),
         node_count: 7,
         watch_count: 2,
+        data_watches: WatchSummary {
+            connections: 1,
+            paths: 1,
+            total: 1,
+        },
         watches_by_session: vec![(SESSION, vec!["/4lw".into()])],
         watches_by_path: vec![("/4lw".into(), vec![SESSION])],
         ephemerals: vec![(SESSION, vec!["/4lw/e".into()])],

@@ -193,7 +193,9 @@ impl Builder {
                     self.warn(e, format!("{name:?} is not a four-letter word; ignored"));
                 }
             }
-            "jute.maxbuffer" => c.jute_max_buffer = jute_max_buffer(e)?,
+            "jute.maxbuffer" | "zookeeper.jute.maxbuffer" => {
+                c.jute_max_buffer = jute_max_buffer(e)?
+            }
             _ => return Ok(false),
         }
         Ok(true)

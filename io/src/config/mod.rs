@@ -249,7 +249,8 @@ impl ServerConfig {
     ///
     /// # Errors
     /// The file cannot be read, or [`ServerConfig::parse`] fails.
-    pub fn from_file(path: &Path) -> Result<(Self, Vec<ConfigWarning>), ConfigError> {
+    pub fn from_file(path: impl AsRef<Path>) -> Result<(Self, Vec<ConfigWarning>), ConfigError> {
+        let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
             path: path.to_owned(),
             message: e.to_string(),

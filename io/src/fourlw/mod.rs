@@ -27,6 +27,7 @@
 //!
 //! [`render_metrics`] is the Prometheus text format with the names Java's Prometheus provider uses.
 
+mod host;
 mod javafmt;
 mod metrics;
 mod render;
@@ -34,11 +35,13 @@ mod snapshot;
 
 use std::collections::BTreeSet;
 
+pub use host::{dir_size_bytes, file_descriptor_counts, process_environment};
 pub use javafmt::{java_date_utc, java_double, java_socket_addr};
 pub use metrics::render_metrics;
 pub use render::{render, NOT_SERVING};
 pub use snapshot::{
     ConfValues, ConnectionInfo, Latency, ServerMode, ServerSnapshot, SessionDetails, SessionExpiry,
+    WatchSummary,
 };
 
 /// The version line zoorepl reports (`Zookeeper version: ...`, `zk_version`). It starts with the
@@ -48,50 +51,6 @@ pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     ", built on unknown"
 );
-
-/// The `envi` entries zoorepl can state truthfully about its process, in Java's key order
-/// (`zookeeper.version`, `host.name`, `os.*`, `user.*`; no `java.*`: there is no JVM).
-#[must_use]
-pub fn process_environment() -> Vec<(String, String)> {
-    let var = |name: &str| std::env::var(name).unwrap_or_default();
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| var("HOSTNAME"));
-    let os_version = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_default();
-    let cwd = std::env::current_dir()
-        .map(|d| d.display().to_string())
-        .unwrap_or_default();
-    vec![
-        ("zookeeper.version".into(), VERSION.into()),
-        ("host.name".into(), host),
-        ("os.name".into(), java_os_name()),
-        ("os.arch".into(), java_os_arch()),
-        ("os.version".into(), os_version),
-        ("user.name".into(), var("USER")),
-        ("user.home".into(), var("HOME")),
-        ("user.dir".into(), cwd),
-    ]
-}
-
-/// `os.name` as the JVM spells it.
-fn java_os_name() -> String {
-    match std::env::consts::OS {
-        "linux" => "Linux".into(),
-        "macos" => "Mac OS X".into(),
-        "windows" => "Windows".into(),
-        other => other.into(),
-    }
-}
-
-/// `os.arch` as the JVM spells it.
-fn java_os_arch() -> String {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64".into(),
-        other => other.into(),
-    }
-}
 
 /// A four-letter word Java 3.8 knows (`FourLetterCommands`), recognised from the first four
 /// bytes of a fresh client connection.

@@ -224,11 +224,10 @@ fn dump(s: &ServerSnapshot) -> String {
 
 /// `WatchManager.toString` plus the command's final newline. Counts data watches only, as Java.
 fn wchs(s: &ServerSnapshot) -> String {
-    let total: usize = s.watches_by_session.iter().map(|(_, p)| p.len()).sum();
+    let w = &s.data_watches;
     format!(
-        "{} connections watching {} paths\nTotal watches:{total}\n",
-        s.watches_by_session.len(),
-        s.watches_by_path.len()
+        "{} connections watching {} paths\nTotal watches:{}\n",
+        w.connections, w.paths, w.total
     )
 }
 

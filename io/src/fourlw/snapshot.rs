@@ -106,6 +106,17 @@ pub struct ConnectionInfo {
     pub expires_at_ms: i64,
 }
 
+/// Data watch counts (`wchs`; Java's `WatchManager.toString`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WatchSummary {
+    /// Connections (sessions) holding at least one data watch.
+    pub connections: u64,
+    /// Paths with at least one data watch.
+    pub paths: u64,
+    /// Data watches in total (one per session and path).
+    pub total: u64,
+}
+
 /// A session's place in the expiry queue (for `dump`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionExpiry {
@@ -185,9 +196,11 @@ pub struct ServerSnapshot {
     pub node_count: u64,
     /// Watches of every kind (`zk_watch_count`: data plus child watches).
     pub watch_count: u64,
-    /// Data watches by session, paths in the order to print (`wchc`, `wchs`).
+    /// Data watch counts (`wchs`).
+    pub data_watches: WatchSummary,
+    /// Data watches by session, paths in the order to print (`wchc`).
     pub watches_by_session: Vec<(SessionId, Vec<String>)>,
-    /// Data watches by path, sessions in the order to print (`wchp`, `wchs`).
+    /// Data watches by path, sessions in the order to print (`wchp`).
     pub watches_by_path: Vec<(String, Vec<SessionId>)>,
     /// Ephemeral paths by owner session (`dump`).
     pub ephemerals: Vec<(SessionId, Vec<String>)>,
