@@ -362,3 +362,32 @@ fn whitelist_follows_java_rules() {
     assert!(!is_allowed(FourLetter::Mntr, &some));
     assert_eq!(unknown, ["XXXX"]);
 }
+
+#[test]
+fn java_compatibility_fallbacks() {
+    // Java's Prometheus provider listens on 7000 unless metricsProvider.httpPort says otherwise.
+    let prom = "dataDir=/d\nclientPort=1\n\
+                metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\n";
+    let (c, warnings) = parse_ok(prom);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(c.metrics_port, Some(7000));
+    let (c, _) = parse_ok(&format!("{prom}metricsProvider.httpPort=7001\n"));
+    assert_eq!(c.metrics_port, Some(7001));
+    let (c, _) = parse_ok(&format!(
+        "{prom}metricsProvider.httpPort=7001\nmetricsPort=9000\n"
+    ));
+    assert_eq!(c.metrics_port, Some(9000), "ours wins");
+    // A single server line's client part serves as clientPort.
+    let (c, _) = parse_ok("dataDir=/d\nserver.1=h:1:2;10.1.1.1:2999\n");
+    assert!(c.is_standalone());
+    assert_eq!(c.client_bind_address().as_deref(), Some("10.1.1.1:2999"));
+}
+
+#[test]
+fn non_utf8_files_are_read_as_latin1_like_java() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("zoo.cfg");
+    std::fs::write(&path, b"dataDir=/d\xe9\nclientPort=2181\n").expect("write");
+    let (c, _) = ServerConfig::from_file(&path).expect("valid");
+    assert_eq!(c.data_dir, PathBuf::from("/d\u{e9}"));
+}

@@ -49,6 +49,8 @@ pub(super) struct Builder {
     data_dir: Option<PathBuf>,
     data_log_dir: Option<PathBuf>,
     metrics_port_ours: bool,
+    /// `metricsProvider.className` names Java's Prometheus provider (which listens on 7000).
+    prometheus_class: bool,
     /// The line of the last occurrence of each key, for checks across keys.
     lines: BTreeMap<String, u32>,
 }
@@ -122,6 +124,7 @@ impl Builder {
             data_dir: None,
             data_log_dir: None,
             metrics_port_ours: false,
+            prometheus_class: false,
             lines: BTreeMap::new(),
         }
     }
@@ -271,9 +274,8 @@ impl Builder {
                 }
             }
             "metricsProvider.className" => {
-                if !e.value.ends_with("PrometheusMetricsProvider")
-                    && !e.value.ends_with("DefaultMetricsProvider")
-                {
+                self.prometheus_class = e.value.ends_with("PrometheusMetricsProvider");
+                if !self.prometheus_class && !e.value.ends_with("DefaultMetricsProvider") {
                     self.warn(e, "ignored; zoorepl has one built-in metrics provider (Prometheus text on metricsPort)");
                 }
             }
@@ -381,6 +383,22 @@ impl Builder {
             .ok_or_else(|| self.missing("dataDir", "is not set (required)"))?;
         self.config.data_log_dir = self.data_log_dir.take().unwrap_or_else(|| data_dir.clone());
         self.config.data_dir = data_dir;
+        if self.prometheus_class && self.config.metrics_port.is_none() {
+            // Java's Prometheus provider default for metricsProvider.httpPort.
+            self.config.metrics_port = Some(7000);
+        }
+        if self.config.client_port.is_none() && self.config.ensemble.servers.len() == 1 {
+            // One `server.N` line: its `;clientPort` part is this server's (Java does the same).
+            let only = self.config.ensemble.servers.values().next().expect("one");
+            if let Some(port) = only.client_port {
+                self.config.client_port = Some(port);
+                if self.config.client_port_address.is_none() {
+                    self.config
+                        .client_port_address
+                        .clone_from(&only.client_address);
+                }
+            }
+        }
         let c = &self.config;
         if c.client_port.is_none() {
             if let Some(addr) = &c.client_port_address {

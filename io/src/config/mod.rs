@@ -8,6 +8,12 @@
 //! it is ignored. Ensemble keys (`server.N`, `initLimit`, ...) are parsed, checked and kept in
 //! [`EnsembleConfig`] for the quorum work.
 //!
+//! Java behaviours kept: `tickTime` is 3000 when a file does not set it; `autopurge.snapRetainCount`
+//! below 3 and `snapCount` below 2 are raised with a warning; a Prometheus
+//! `metricsProvider.className` without `metricsProvider.httpPort` listens on 7000; a lone
+//! `server.N` line's `;[addr:]port` part is the client listener; a file that is not UTF-8 is read
+//! as ISO-8859-1 (Java reads every properties file that way).
+//!
 //! Differences from Java, on purpose:
 //! - bad values of keys Java reads as system properties (`skipACL`, `extendedTypesEnabled`,
 //!   `leaderServes`, ...) are errors here, where Java quietly takes the default;
@@ -251,10 +257,14 @@ impl ServerConfig {
     /// The file cannot be read, or [`ServerConfig::parse`] fails.
     pub fn from_file(path: impl AsRef<Path>) -> Result<(Self, Vec<ConfigWarning>), ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        let bytes = std::fs::read(path).map_err(|e| ConfigError::Read {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
+        // Java's `Properties.load(InputStream)` reads ISO-8859-1; we read UTF-8 and fall back to
+        // Latin-1 (every byte one char, as Java) for files that are not UTF-8.
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| e.into_bytes().iter().map(|&b| char::from(b)).collect());
         let (config, mut warnings) = Self::parse(&text).map_err(|e| e.in_file(path))?;
         for warning in &mut warnings {
             warning.origin.file = Some(path.to_owned());

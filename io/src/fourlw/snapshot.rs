@@ -169,7 +169,16 @@ impl Default for ConfValues {
 }
 
 /// Everything any four-letter word or the metrics text prints. The shell fills the fields the
-/// command needs (see [`super::render`]); the rest may stay at their defaults.
+/// command reads; the rest may stay at their defaults (`Default` is a server not serving):
+///
+/// - every command but `ruok`, `envi`, `gtmk`, `stmk`: `serving`;
+/// - `srvr`: `version`, `mode`, `latency`, `packets_*`, `num_alive_connections`,
+///   `outstanding_requests`, `last_zxid`, `node_count`; `stat` adds `connections`;
+/// - `cons`: `connections`; `dump`: `sessions`, `ephemerals`, `connections`;
+/// - `wchs`: `data_watches`; `wchc`: `watches_by_session`; `wchp`: `watches_by_path`;
+/// - `conf`: `conf`, `data_dir_size`, `log_dir_size`; `dirs`: the two sizes; `envi`: `environment`;
+/// - `mntr` and [`super::render_metrics`]: the scalar fields (no lists);
+/// - `gtmk`/`stmk`: `trace_mask`; `hash`: `digests`; `isro`: `mode`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerSnapshot {
     /// The full version line after `Zookeeper version: ` (see [`super::VERSION`]).
