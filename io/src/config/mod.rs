@@ -324,7 +324,7 @@ impl ServerConfig {
             min_session_timeout_ms: min,
             max_session_timeout_ms: max,
             client_port_listen_backlog: self.client_port_listen_backlog,
-            server_id: 0,
+            server_id: ServerId(0),
         }
     }
 

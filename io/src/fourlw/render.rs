@@ -167,7 +167,7 @@ fn conf(s: &ServerSnapshot) -> String {
         "clientPortListenBacklog={}\n",
         c.client_port_listen_backlog
     );
-    out!(out, "serverId={}\n", c.server_id);
+    out!(out, "serverId={}\n", c.server_id.0);
     out
 }
 

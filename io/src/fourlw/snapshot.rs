@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use zoorepl_core::ids::{SessionId, Zxid};
+use zoorepl_core::ids::{ServerId, SessionId, Zxid};
 
 /// The server's role as `srvr` prints it after `Mode: `.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -148,7 +148,7 @@ pub struct ConfValues {
     /// `clientPortListenBacklog`.
     pub client_port_listen_backlog: i32,
     /// This server's id (0 standalone).
-    pub server_id: u64,
+    pub server_id: ServerId,
 }
 
 impl Default for ConfValues {
@@ -163,7 +163,7 @@ impl Default for ConfValues {
             min_session_timeout_ms: 4000,
             max_session_timeout_ms: 40000,
             client_port_listen_backlog: -1,
-            server_id: 0,
+            server_id: ServerId(0),
         }
     }
 }
