@@ -1,1 +1,0 @@
-//! `zoo.cfg` parsing and validation (zookeeper-protocol.md §12). Being written.
