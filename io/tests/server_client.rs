@@ -43,11 +43,12 @@ async fn start() -> (String, MemDisk) {
     let node = Node::recover(config, Recovered::default(), now, 7);
     let disk = MemDisk::default();
     let options = ServerOptions {
-        four_letter_whitelist: vec!["*".into()],
+        four_letter_whitelist: zoorepl_io::fourlw::Whitelist::parse("*").0,
         ..ServerOptions::default()
     };
     let server = serve(
         listener,
+        None,
         node,
         Box::new(disk.clone()),
         Box::new(NoSnapshots),

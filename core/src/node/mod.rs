@@ -208,6 +208,12 @@ impl Node {
         self.conns.len()
     }
 
+    /// The session a connection serves, if its handshake is done.
+    #[must_use]
+    pub fn session_of(&self, conn: ConnId) -> Option<SessionId> {
+        self.conns.get(&conn).and_then(|c| c.session)
+    }
+
     /// Requests queued on a connection, waiting for their turn (flow control for the shell).
     #[must_use]
     pub fn queued(&self, conn: ConnId) -> usize {

@@ -33,12 +33,6 @@ const WRITER_BATCHES_MAX: usize = 1024;
 /// Initial read buffer; grows up to the frame limit.
 const READ_BUFFER_BYTES: usize = 64 * 1024;
 
-/// The four-letter words recognised on a fresh connection (zookeeper-protocol.md §13.1).
-const FOUR_LETTER_WORDS: [&[u8; 4]; 20] = [
-    b"ruok", b"srvr", b"stat", b"mntr", b"conf", b"cons", b"crst", b"srst", b"envi", b"wchs",
-    b"wchc", b"wchp", b"dump", b"isro", b"dirs", b"gtmk", b"stmk", b"hash", b"lsnp", b"kill",
-];
-
 /// Starts the reader and writer of a new connection.
 pub(super) fn spawn(
     stream: TcpStream,
@@ -113,8 +107,8 @@ async fn read_loop(
         .await
         .map_err(|_| "no handshake in time".to_owned())??;
     let head: [u8; 4] = buf[..4].try_into().expect("four bytes read");
-    if FOUR_LETTER_WORDS.contains(&&head) {
-        return four_letter(head, events, writer).await;
+    if let Some(cmd) = crate::fourlw::FourLetter::parse(head) {
+        return four_letter(cmd, events, writer).await;
     }
     events
         .send(Event::Opened {
@@ -157,7 +151,7 @@ fn next_frame(buf: &[u8], max: usize) -> Result<Option<(usize, usize)>, String> 
 }
 
 async fn four_letter(
-    cmd: [u8; 4],
+    cmd: crate::fourlw::FourLetter,
     events: &mpsc::Sender<Event>,
     writer: WriterTx,
 ) -> Result<(), String> {

@@ -12,7 +12,9 @@
 
 mod conn;
 mod disk;
+mod metrics_http;
 mod node_task;
+mod report;
 mod stats;
 
 use std::collections::BTreeMap;
@@ -41,8 +43,10 @@ pub struct ServerOptions {
     pub max_frame_len: usize,
     /// How long a new connection may take to send its ConnectRequest.
     pub handshake_timeout: Duration,
-    /// Four-letter words allowed (`4lw.commands.whitelist`); `*` allows all.
-    pub four_letter_whitelist: Vec<String>,
+    /// Four-letter words allowed (`4lw.commands.whitelist`).
+    pub four_letter_whitelist: crate::fourlw::Whitelist,
+    /// What `conf` prints.
+    pub conf: crate::fourlw::ConfValues,
 }
 
 impl Default for ServerOptions {
@@ -51,7 +55,8 @@ impl Default for ServerOptions {
             max_client_cnxns_per_ip: 60,
             max_frame_len: zoorepl_core::proto::MAX_FRAME_LEN,
             handshake_timeout: Duration::from_secs(10),
-            four_letter_whitelist: vec!["srvr".to_owned()],
+            four_letter_whitelist: crate::fourlw::Whitelist::parse("srvr").0,
+            conf: crate::fourlw::ConfValues::default(),
         }
     }
 }
@@ -68,6 +73,7 @@ type PerIp = Arc<Mutex<BTreeMap<IpAddr, usize>>>;
 /// When accepting fails for a reason other than a transient per-connection error.
 pub async fn serve(
     listener: TcpListener,
+    metrics: Option<TcpListener>,
     node: Node,
     disk: Box<dyn Disk>,
     snapshots: Box<dyn SnapshotSink>,
@@ -80,6 +86,7 @@ pub async fn serve(
     let stats = ServerStats::new(listener.local_addr()?);
     let task = node_task::NodeTask::new(node, persist_tx, snapshot_tx, stats, options.clone());
     let node_handle = tokio::spawn(task.run(events_rx));
+    let metrics_handle = metrics.map(|m| tokio::spawn(metrics_http::serve(m, events_tx.clone())));
     let per_ip: PerIp = Arc::default();
     let mut next_conn = 1u64;
     tokio::pin!(shutdown);
@@ -107,6 +114,9 @@ pub async fn serve(
     }
     drop(events_tx);
     node_handle.abort();
+    if let Some(h) = metrics_handle {
+        h.abort();
+    }
     Ok(())
 }
 
@@ -147,7 +157,10 @@ enum Event {
         upto: Zxid,
     },
     FourLetter {
-        cmd: [u8; 4],
+        cmd: crate::fourlw::FourLetter,
+        reply: tokio::sync::oneshot::Sender<String>,
+    },
+    Metrics {
         reply: tokio::sync::oneshot::Sender<String>,
     },
 }

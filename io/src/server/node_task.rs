@@ -21,13 +21,13 @@ use super::{Event, PersistBatch, ServerOptions, ServerStats};
 /// Most events handled before the pending writes are flushed.
 const EVENTS_PER_FLUSH_MAX: usize = 512;
 
-struct ConnEntry {
+pub(super) struct ConnEntry {
     writer: WriterTx,
-    peer: std::net::SocketAddr,
+    pub(super) peer: std::net::SocketAddr,
     /// Arrival times of requests awaiting their reply, for latency.
-    arrivals: VecDeque<std::time::Instant>,
-    received: u64,
-    sent: u64,
+    pub(super) arrivals: VecDeque<std::time::Instant>,
+    pub(super) received: u64,
+    pub(super) sent: u64,
 }
 
 pub(super) struct NodeTask {
@@ -137,6 +137,11 @@ impl NodeTask {
             Event::FourLetter { cmd, reply } => {
                 let _ = reply.send(self.four_letter(cmd));
             }
+            Event::Metrics { reply } => {
+                let snapshot =
+                    super::report::snapshot(&self.node, &self.stats, &self.options, &self.conns);
+                let _ = reply.send(crate::fourlw::render_metrics(&snapshot));
+            }
         }
     }
 
@@ -153,7 +158,8 @@ impl NodeTask {
             Output::Handshake { conn, response } => {
                 let buf = self.pending.entry(conn).or_default();
                 frame_into(buf, |out| response.encode(out));
-                self.sent(conn, false);
+                // The handshake answers the ConnectRequest, whose arrival was recorded.
+                self.sent(conn, true);
             }
             Output::Reply { conn, header, body } => {
                 let buf = self.pending.entry(conn).or_default();
@@ -221,43 +227,22 @@ impl NodeTask {
         }
     }
 
-    fn four_letter(&mut self, cmd: [u8; 4]) -> String {
-        let name = String::from_utf8_lossy(&cmd).into_owned();
-        let allowed = self
-            .options
-            .four_letter_whitelist
-            .iter()
-            .any(|w| w == "*" || *w == name);
-        if !allowed {
-            return format!("{name} is not executed because it is not in the whitelist.\n");
+    fn four_letter(&mut self, cmd: crate::fourlw::FourLetter) -> String {
+        use crate::fourlw::FourLetter;
+        if !crate::fourlw::is_allowed(cmd, &self.options.four_letter_whitelist) {
+            return crate::fourlw::refusal(cmd);
         }
-        match &cmd {
-            b"ruok" => "imok".to_owned(),
-            b"isro" => "rw".to_owned(),
-            b"srst" => {
-                self.stats.reset();
-                "Server stats reset.\n".to_owned()
+        match cmd {
+            FourLetter::Srst => self.stats.reset(),
+            FourLetter::Crst => {
+                for c in self.conns.values_mut() {
+                    c.received = 0;
+                    c.sent = 0;
+                }
             }
-            b"srvr" => self.srvr(),
-            _ => format!("{name} is not executed because it is not in the whitelist.\n"),
+            _ => {}
         }
-    }
-
-    fn srvr(&self) -> String {
-        let s = &self.stats;
-        format!(
-            "Zookeeper version: {}, zoorepl\nLatency min/avg/max: {}/{:.4}/{}\nReceived: {}\nSent: {}\n\
-             Connections: {}\nOutstanding: {}\nZxid: 0x{:x}\nMode: standalone\nNode count: {}\n",
-            env!("CARGO_PKG_VERSION"),
-            s.latency_min_ms,
-            s.latency_avg_ms(),
-            s.latency_max_ms,
-            s.packets_received,
-            s.packets_sent,
-            self.conns.len(),
-            self.conns.values().map(|c| c.arrivals.len()).sum::<usize>(),
-            self.node.last_applied().as_i64(),
-            self.node.tree().node_count(),
-        )
+        let snapshot = super::report::snapshot(&self.node, &self.stats, &self.options, &self.conns);
+        crate::fourlw::render(cmd, &snapshot)
     }
 }

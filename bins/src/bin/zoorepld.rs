@@ -1,0 +1,28 @@
+//! `zoorepld [zoo.cfg]`: the zoorepl server. With no argument it runs standalone on embedded
+//! defaults (127.0.0.1:2181, data in ./zoorepl-data). Exit codes: see `zoorepl::daemon`.
+
+fn main() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZOOREPL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("usage: zoorepld [zoo.cfg]\n\nWith no file, runs standalone on 127.0.0.1:2181 with data in ./zoorepl-data.");
+        return;
+    }
+    let path = zoorepl::daemon::config_path_from_args(&args);
+    let outcome = zoorepl::daemon::load_config(path.as_deref()).and_then(|config| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("starting the tokio runtime");
+        runtime.block_on(zoorepl::daemon::run(config))
+    });
+    if let Err(fatal) = outcome {
+        eprintln!("zoorepld: {}", fatal.message);
+        std::process::exit(fatal.code);
+    }
+}

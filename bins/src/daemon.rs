@@ -1,0 +1,245 @@
+//! `zoorepld`: load the configuration, recover from disk, serve until SIGTERM/SIGINT.
+//!
+//! Exit codes: 0 clean shutdown; 2 bad configuration or arguments; 3 the log could not be
+//! written or synced (from the disk thread; never retried); 4 the data directory fails its
+//! checks at startup (corrupt log or snapshot, named with file and offset); 5 the client or
+//! metrics port cannot be bound.
+
+use std::path::{Path, PathBuf};
+
+use zoorepl_core::node::{decode_snapshot, Node, Recovered};
+use zoorepl_core::time::Instant;
+use zoorepl_core::txn::Txn;
+use zoorepl_io::config::ServerConfig;
+use zoorepl_io::server::{self, Disk, DiskError, ServerOptions, SnapshotSink};
+use zoorepl_io::storage::{FileStorage, SnapshotWriter, Storage, StorageOptions};
+
+/// Exit code for a bad configuration.
+pub const EXIT_CONFIG: i32 = 2;
+/// Exit code for a data directory that fails its checks.
+pub const EXIT_RECOVERY: i32 = 4;
+/// Exit code for a port that cannot be bound.
+pub const EXIT_BIND: i32 = 5;
+
+/// A failure that ends the process with a documented code.
+#[derive(Debug)]
+pub struct Fatal {
+    /// The exit code.
+    pub code: i32,
+    /// What to print.
+    pub message: String,
+}
+
+fn fatal(code: i32, message: impl Into<String>) -> Fatal {
+    Fatal {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Loads `zoo.cfg` (or the embedded defaults when no path is given), printing each warning.
+///
+/// # Errors
+/// A bad file, with the key and the problem.
+pub fn load_config(path: Option<&Path>) -> Result<ServerConfig, Fatal> {
+    let Some(path) = path else {
+        return Ok(ServerConfig::embedded_defaults());
+    };
+    let (config, warnings) = ServerConfig::from_file(path)
+        .map_err(|e| fatal(EXIT_CONFIG, format!("{}: {e}", path.display())))?;
+    for w in warnings {
+        tracing::warn!("{}: {w:?}", path.display());
+    }
+    if !config.is_standalone() {
+        return Err(fatal(
+            EXIT_CONFIG,
+            "server.N lines found: ensembles are not supported by this build yet (standalone only)",
+        ));
+    }
+    Ok(config)
+}
+
+struct LogDisk(FileStorage);
+
+impl Disk for LogDisk {
+    fn persist(&mut self, txns: &[Txn]) -> Result<(), DiskError> {
+        let wrap = |what: &str, e: &dyn std::fmt::Display| DiskError {
+            what: what.to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        self.0
+            .append(txns)
+            .map_err(|e| wrap("append to the log", &e))?;
+        self.0.sync().map_err(|e| wrap("fsync of the log", &e))
+    }
+}
+
+struct Snapshots {
+    writer: SnapshotWriter,
+    retain: usize,
+    purge: bool,
+}
+
+impl SnapshotSink for Snapshots {
+    fn write(&mut self, zxid: zoorepl_core::ids::Zxid, bytes: &[u8]) -> Result<(), DiskError> {
+        let to_err = |e: &dyn std::fmt::Display| DiskError {
+            what: format!("snapshot at {zxid}"),
+            source: std::io::Error::other(e.to_string()),
+        };
+        self.writer.write(zxid, bytes).map_err(|e| to_err(&e))?;
+        if self.purge {
+            let report = self.writer.purge(self.retain).map_err(|e| to_err(&e))?;
+            tracing::info!("autopurge: {report:?}");
+        }
+        Ok(())
+    }
+}
+
+/// The secret that session passwords derive from, kept in the data directory so sessions
+/// survive a restart (clients reconnect with their id and password).
+fn session_secret(data_dir: &Path) -> Result<u64, Fatal> {
+    let path = data_dir.join("zoorepl-secret");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return u64::from_str_radix(text.trim(), 16).map_err(|e| {
+            fatal(
+                EXIT_RECOVERY,
+                format!("{}: not a hex secret: {e}", path.display()),
+            )
+        });
+    }
+    let secret = random_u64();
+    zoorepl_io::storage::write_atomically(
+        data_dir,
+        "zoorepl-secret",
+        format!("{secret:016x}\n").as_bytes(),
+    )
+    .map_err(|e| fatal(EXIT_RECOVERY, format!("{}: {e}", path.display())))?;
+    Ok(secret)
+}
+
+/// 64 random bits from the OS (for the session secret and the node's seed).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut bytes = [0u8; 8];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        if f.read_exact(&mut bytes).is_ok() {
+            return u64::from_le_bytes(bytes);
+        }
+    }
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+fn wall_now() -> Instant {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    Instant::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+}
+
+/// Opens the data directory and rebuilds the node from the newest snapshot and the log.
+fn recover(config: &ServerConfig, seed: u64) -> Result<(Node, FileStorage), Fatal> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| fatal(EXIT_RECOVERY, format!("{}: {e}", config.data_dir.display())))?;
+    let started = std::time::Instant::now();
+    let mut opts = StorageOptions::new(&config.data_dir, &config.data_log_dir);
+    opts.prealloc_bytes = config.prealloc_kb * 1024;
+    let (storage, loaded) =
+        FileStorage::open(opts).map_err(|e| fatal(EXIT_RECOVERY, e.to_string()))?;
+    tracing::info!("recovery: {:?}", loaded.report);
+    let mut recovered = match &loaded.snapshot {
+        Some((zxid, bytes)) => decode_snapshot(bytes)
+            .map_err(|e| fatal(EXIT_RECOVERY, format!("snapshot at {zxid}: {e}")))?,
+        None => Recovered::default(),
+    };
+    recovered.log = loaded.log;
+    let secret = session_secret(&config.data_dir)?;
+    let node_config = config
+        .node_config(secret)
+        .validate()
+        .map_err(|e| fatal(EXIT_CONFIG, e.to_string()))?;
+    let node = Node::recover(node_config, recovered, wall_now(), seed);
+    tracing::info!(
+        "recovered {} znodes up to zxid {} in {:?}",
+        node.tree().znode_count(),
+        node.last_applied(),
+        started.elapsed()
+    );
+    Ok((node, storage))
+}
+
+async fn bind(addr: &str) -> Result<tokio::net::TcpListener, Fatal> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| fatal(EXIT_BIND, format!("cannot listen on {addr}: {e}")))
+}
+
+/// Runs the server until a signal. Returns only on a clean shutdown.
+///
+/// # Errors
+/// Any [`Fatal`] condition, with its exit code.
+pub async fn run(config: ServerConfig) -> Result<(), Fatal> {
+    let seed = random_u64();
+    tracing::info!("node seed {seed:#x}");
+    let (node, storage) = recover(&config, seed)?;
+    let client_addr = config
+        .client_bind_address()
+        .unwrap_or_else(|| "127.0.0.1:2181".to_owned());
+    let listener = bind(&client_addr).await?;
+    let metrics = match config.metrics_port {
+        Some(port) => Some(bind(&format!("0.0.0.0:{port}")).await?),
+        None => None,
+    };
+    let snapshots = Snapshots {
+        writer: storage.snapshot_writer(),
+        retain: usize::try_from(config.snap_retain_count.max(3)).unwrap_or(3),
+        purge: config.purge_interval_hours > 0,
+    };
+    let options = ServerOptions {
+        max_client_cnxns_per_ip: usize::try_from(config.max_client_cnxns).unwrap_or(usize::MAX),
+        max_frame_len: usize::try_from(config.jute_max_buffer).unwrap_or(usize::MAX),
+        four_letter_whitelist: config.four_letter_words.clone(),
+        conf: config.conf_values(),
+        ..ServerOptions::default()
+    };
+    tracing::info!("serving clients on {client_addr}");
+    eprintln!(
+        "zoorepld: serving on {client_addr} (data in {})",
+        config.data_dir.display()
+    );
+    server::serve(
+        listener,
+        metrics,
+        node,
+        Box::new(LogDisk(storage)),
+        Box::new(snapshots),
+        options,
+        shutdown_signal(),
+    )
+    .await
+    .map_err(|e| fatal(EXIT_BIND, format!("accept failed: {e}")))
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+    }
+}
+
+/// The config path from the command line: `zoorepld [zoo.cfg]`.
+#[must_use]
+pub fn config_path_from_args(args: &[String]) -> Option<PathBuf> {
+    args.iter()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(PathBuf::from)
+}
