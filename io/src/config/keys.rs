@@ -343,7 +343,9 @@ impl Builder {
     fn apply_other(&mut self, e: &Entry) {
         let known = IGNORED_JAVA_KEYS.contains(&e.key.as_str())
             || IGNORED_JAVA_PREFIXES.iter().any(|p| e.key.starts_with(p));
-        let message = if known {
+        let message = if e.key.is_empty() {
+            "a line without a key; ignored".to_owned()
+        } else if known {
             "is not supported by zoorepl; ignored".to_owned()
         } else {
             format!(
