@@ -310,8 +310,9 @@ impl Builder {
     fn apply_ensemble(&mut self, e: &Entry) -> Result<bool, ConfigError> {
         let q = &mut self.config.ensemble;
         match e.key.as_str() {
-            "initLimit" => q.init_limit = Some(at_least(e, 1)?),
-            "syncLimit" => q.sync_limit = Some(at_least(e, 1)?),
+            // 0 means "not set" in Java; an ensemble then fails for lack of it.
+            "initLimit" => q.init_limit = Some(at_least(e, 0)?).filter(|&n: &u32| n > 0),
+            "syncLimit" => q.sync_limit = Some(at_least(e, 0)?).filter(|&n: &u32| n > 0),
             "peerType" => q.peer_type = peer_type(e, &e.value)?,
             "standaloneEnabled" => q.standalone_enabled = boolean(e)?,
             "reconfigEnabled" => q.reconfig_enabled = boolean(e)?,
