@@ -40,7 +40,7 @@ const IGNORED_JAVA_PREFIXES: &[&str] = &[
     "weight.",
 ];
 
-/// The most sessions timeout values and limits may reach, ms (core checks the same bound).
+/// The largest `tickTime`, ms (`NodeConfig::validate` in core checks the same bound).
 const MAX_TICK_MS: u32 = 600_000;
 
 pub(super) struct Builder {
