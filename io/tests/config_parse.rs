@@ -228,7 +228,8 @@ fn checks_across_keys_follow_java() {
 fn warnings_name_the_key_and_say_what_happens() {
     let text = "dataDir=/d\nclientPort=2181\nsecureClientPort=2281\n\
                 admin.serverPort=9090\nautopurge.snapRetainCount=2\nfoo.bar=1\n\
-                4lw.commands.whitelist=ruok,nope\nsnapCount=1\nclientPort=2182\nsslQuorum=true\n";
+                4lw.commands.whitelist=ruok,nope\nsnapCount=1\nclientPort=2182\nsslQuorum=true\n\
+                =orphan\n";
     let (c, warnings) = parse_ok(text);
     assert_eq!(c.snap_retain_count, 3, "Java clamps to 3");
     assert_eq!(c.snap_count, 2, "Java clamps to 2");
@@ -243,6 +244,7 @@ fn warnings_name_the_key_and_say_what_happens() {
         "line 8: snapCount: must be 2 or more; using 2 (as Java does)",
         "line 9: clientPort: also set on line 2; the later value wins",
         "line 10: sslQuorum: is not supported by zoorepl; ignored",
+        "line 11: : a line without a key; ignored",
     ];
     assert_eq!(warnings, want);
 }

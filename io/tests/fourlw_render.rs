@@ -149,6 +149,10 @@ fn every_known_word_parses_and_the_whitelist_covers_it() {
         assert!(is_allowed(cmd, &Whitelist::All));
     }
     assert_eq!(FourLetter::parse([0, 0, 0, 44]), None, "a frame length");
+    for cmd in FourLetter::ALL {
+        let want = if cmd == FourLetter::Stmk { 8 } else { 0 };
+        assert_eq!(cmd.argument_len(), want, "{cmd:?}");
+    }
     assert_eq!(
         refusal(FourLetter::TelnetClose),
         "telnet close is not executed because it is not in the whitelist.\n"

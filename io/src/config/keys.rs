@@ -40,7 +40,7 @@ const IGNORED_JAVA_PREFIXES: &[&str] = &[
     "weight.",
 ];
 
-/// The most sessions timeout values and limits may reach, ms (core checks the same bound).
+/// The largest `tickTime`, ms (`NodeConfig::validate` in core checks the same bound).
 const MAX_TICK_MS: u32 = 600_000;
 
 pub(super) struct Builder {
@@ -310,8 +310,9 @@ impl Builder {
     fn apply_ensemble(&mut self, e: &Entry) -> Result<bool, ConfigError> {
         let q = &mut self.config.ensemble;
         match e.key.as_str() {
-            "initLimit" => q.init_limit = Some(at_least(e, 1)?),
-            "syncLimit" => q.sync_limit = Some(at_least(e, 1)?),
+            // 0 means "not set" in Java; an ensemble then fails for lack of it.
+            "initLimit" => q.init_limit = Some(at_least(e, 0)?).filter(|&n: &u32| n > 0),
+            "syncLimit" => q.sync_limit = Some(at_least(e, 0)?).filter(|&n: &u32| n > 0),
             "peerType" => q.peer_type = peer_type(e, &e.value)?,
             "standaloneEnabled" => q.standalone_enabled = boolean(e)?,
             "reconfigEnabled" => q.reconfig_enabled = boolean(e)?,
@@ -343,7 +344,9 @@ impl Builder {
     fn apply_other(&mut self, e: &Entry) {
         let known = IGNORED_JAVA_KEYS.contains(&e.key.as_str())
             || IGNORED_JAVA_PREFIXES.iter().any(|p| e.key.starts_with(p));
-        let message = if known {
+        let message = if e.key.is_empty() {
+            "a line without a key; ignored".to_owned()
+        } else if known {
             "is not supported by zoorepl; ignored".to_owned()
         } else {
             format!(

@@ -26,6 +26,21 @@
 //! | refused | `NIOServerCnxn.checkFourLetterWord`, `NopCommand` | |
 //!
 //! [`render_metrics`] is the Prometheus text format with the names Java's Prometheus provider uses.
+//!
+//! ```
+//! use zoorepl_io::fourlw::{is_allowed, refusal, render, FourLetter, ServerSnapshot, Whitelist};
+//!
+//! let first4 = *b"ruok";
+//! let cmd = FourLetter::parse(first4).expect("a four-letter word, not a frame length");
+//! let snapshot = ServerSnapshot { serving: true, ..ServerSnapshot::default() };
+//! let reply = if is_allowed(cmd, &Whitelist::All) {
+//!     render(cmd, &snapshot)
+//! } else {
+//!     refusal(cmd)
+//! };
+//! assert_eq!(reply, "imok");
+//! assert_eq!(refusal(cmd), "ruok is not executed because it is not in the whitelist.\n");
+//! ```
 
 mod host;
 mod javafmt;
@@ -156,6 +171,16 @@ impl FourLetter {
         Self::ALL
             .into_iter()
             .find(|cmd| cmd.name().as_bytes() == first4.as_slice())
+    }
+
+    /// Bytes the command reads after its four letters: 8 for `stmk` (the big-endian trace mask,
+    /// read only when the command is allowed, as Java does), 0 otherwise.
+    #[must_use]
+    pub const fn argument_len(self) -> usize {
+        match self {
+            Self::Stmk => 8,
+            _ => 0,
+        }
     }
 
     /// Looks a command up by name (`4lw.commands.whitelist` entries).
