@@ -13,16 +13,6 @@ use crate::fourlw::{
     ServerMode, ServerSnapshot, SessionDetails, SessionExpiry, WatchSummary,
 };
 
-/// The version string four-letter words print. kazoo parses `zookeeper.version` from `envi` to
-/// decide which features a server has, so it leads with the ZooKeeper release whose client
-/// protocol zoorepl speaks.
-pub(super) fn version() -> String {
-    format!(
-        "3.9.5-zoorepl-{}, built on unknown",
-        env!("CARGO_PKG_VERSION")
-    )
-}
-
 pub(super) fn snapshot(
     node: &Node,
     stats: &ServerStats,
@@ -38,7 +28,7 @@ pub(super) fn snapshot(
         .collect();
     let (open_fds, max_fds) = file_descriptor_counts();
     ServerSnapshot {
-        version: version(),
+        version: crate::fourlw::VERSION.to_owned(),
         serving: true,
         mode: ServerMode::Standalone,
         latency: Latency {
