@@ -285,7 +285,6 @@ fn crash_recovery_yields_a_prefix_holding_every_synced_txn() {
             Err(why) => TestResult::error(why),
         }
     }
-    QuickCheck::new()
-        .tests(100)
-        .quickcheck(prop as fn(Scenario) -> TestResult);
+    // 100 cases by default; QUICKCHECK_TESTS=n for more.
+    QuickCheck::new().quickcheck(prop as fn(Scenario) -> TestResult);
 }
