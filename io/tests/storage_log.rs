@@ -419,3 +419,33 @@ fn handles_are_send_and_the_writer_is_clone() {
     fn check<S: Send, W: Send + Sync + Clone>() {}
     check::<zoorepl_io::storage::FileStorage, zoorepl_io::storage::SnapshotWriter>();
 }
+
+#[test]
+fn a_failed_operation_leaves_the_storage_unusable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = opts(dir.path(), 100, 0);
+    let (mut storage, _) = open(&opts);
+    storage.append(&txns(1, 2)).expect("append");
+    storage.sync().expect("sync");
+    // The next segment cannot be created: the append fails, naming the file.
+    std::fs::remove_dir_all(opts.log_dir()).expect("remove log dir");
+    let err = storage.append(&txns(3, 3)).expect_err("roll must fail");
+    assert!(
+        matches!(
+            &err,
+            zoorepl_io::storage::StorageError::Io {
+                op: "create segment",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("log.0000000100000003"), "{err}");
+    // Never retried: every later call fails.
+    let later = storage.sync().expect_err("poisoned");
+    assert!(
+        matches!(later, zoorepl_io::storage::StorageError::Failed(_)),
+        "{later}"
+    );
+    assert!(storage.append(&txns(4, 4)).is_err());
+}

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use zoorepl_core::ids::Zxid;
 use zoorepl_core::txn::Txn;
 
-use super::format::{self, At};
+use super::format;
 use super::{list_zxid_files, sync_dir, zxid_file_name, Storage, StorageError, StorageOptions};
 use crate::storage::snapshot::SnapshotWriter;
 
@@ -295,7 +295,7 @@ fn truncate_segment(path: &Path, zxid: Zxid) -> Result<(u64, Zxid), StorageError
     file.set_len(end as u64)
         .map_err(StorageError::io("truncate", path))?;
     file.sync_all().map_err(StorageError::io("fsync", path))?;
-    debug_assert!(matches!(format::record_at(&bytes[..end], end), At::End));
+    assert!(end > format::SEGMENT_HEADER_BYTES && end <= bytes.len());
     Ok((end as u64, last.zxid))
 }
 

@@ -37,6 +37,9 @@ pub trait Storage: Send {
     /// Buffers records for `txns`, which must continue the log in strictly increasing zxid
     /// order (anything else is a bug and panics). Nothing is durable before [`Self::sync`].
     ///
+    /// When the current segment is full, the records before are written and fsynced and a new
+    /// segment begins (so only the last segment can ever hold unsynced bytes).
+    ///
     /// # Errors
     /// When a file operation fails (only when the batch starts a new segment).
     fn append(&mut self, txns: &[Txn]) -> Result<(), StorageError>;
