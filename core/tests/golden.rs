@@ -196,6 +196,24 @@ fn check_notification(frame: &Frame) -> Result<(), String> {
     same_bytes("notification", &frame.payload, &out)
 }
 
+/// Frames where our bytes differ from Java's on purpose; each must still fail with exactly its
+/// documented cause (checked through the hint), and no other frame may differ.
+/// - kazoo sends an ACL id of `""` as a null ustring; we model ids as strings, so a re-encoded
+///   request writes length 0. Only requests are affected, which the server never re-encodes.
+/// - Java writes a supplementary character as CESU-8 (two 3-byte surrogates); we write standard
+///   4-byte UTF-8, which Java's client decodes too and which kazoo and the Rust client need.
+const KNOWN_DEPARTURES: &[(&str, &str)] = &[
+    ("kazoo_auth.txt:12:", "null ustring"),
+    ("kazoo_unicode.txt:23:", "CESU-8"),
+    ("kazoo_unicode.txt:26:", "CESU-8"),
+];
+
+fn is_known_departure(failure: &str) -> bool {
+    KNOWN_DEPARTURES
+        .iter()
+        .any(|(at, cause)| failure.starts_with(at) && failure.contains(cause))
+}
+
 #[test]
 fn golden_frames_round_trip_through_the_codec() {
     let captures = load_captures();
@@ -206,6 +224,16 @@ fn golden_frames_round_trip_through_the_codec() {
     );
     let (failures, frames) = check_all(&captures);
     assert!(frames >= 400, "only {frames} frames checked");
+    let known = failures.iter().filter(|f| is_known_departure(f)).count();
+    assert_eq!(
+        known,
+        KNOWN_DEPARTURES.len(),
+        "a documented departure no longer shows: update KNOWN_DEPARTURES"
+    );
+    let failures: Vec<String> = failures
+        .into_iter()
+        .filter(|f| !is_known_departure(f))
+        .collect();
     assert!(
         failures.is_empty(),
         "{} of {frames} golden frames fail the codec round trip:\n{}",

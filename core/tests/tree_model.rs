@@ -170,10 +170,12 @@ impl Model {
         for p in ["/", "/zookeeper", "/zookeeper/quota"] {
             nodes.insert(p.to_owned(), MNode::builtin(Acl::open_unsafe()));
         }
-        nodes.insert(
-            "/zookeeper/config".into(),
-            MNode::builtin(Acl::read_unsafe()),
-        );
+        // Java creates /zookeeper/config with aversion -1 (golden capture `kazoo_builtin`).
+        let config = MNode {
+            aversion: -1,
+            ..MNode::builtin(Acl::read_unsafe())
+        };
+        nodes.insert("/zookeeper/config".into(), config);
         Self {
             nodes,
             session: SessionId(1),
