@@ -3,7 +3,7 @@
 //! `cargo run -p zoorepl --example zoorepl_cli_dev -- -s 127.0.0.1:2181 [get /a | bench ...]`.
 
 use clap::{Parser, Subcommand};
-use zoorepl::cli;
+use zoorepl::{bench, cli};
 
 #[derive(Parser)]
 struct Args {
@@ -15,6 +15,8 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Top {
+    /// Load generator.
+    Bench(bench::BenchArgs),
     #[command(flatten)]
     Cli(cli::Command),
 }
@@ -26,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Top::Cli(cmd)) => {
             std::process::exit(cli::run_one_shot(&args.shell.server, cmd).await?)
         }
+        Some(Top::Bench(bench_args)) => bench::run_and_print(bench_args).await.map(drop),
         None => cli::run_shell(&args.shell.server).await,
     }
 }
