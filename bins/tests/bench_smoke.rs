@@ -60,6 +60,10 @@ async fn bench_each_op_runs_and_cleans_up() {
         return;
     };
     let root = unique_root("bench");
+    let _cleanup = cli_support::Cleanup {
+        server: server.clone(),
+        root: root.clone(),
+    };
     for op in ["create", "set", "get", "mixed"] {
         let report = run(args(&server, &root, op)).await.expect("bench runs");
         assert!(report.ops > 0, "{op}: no ops");

@@ -12,6 +12,10 @@ async fn cli_piped_script_runs_to_quit() {
         return;
     };
     let root = unique_root("script");
+    let _cleanup = cli_support::Cleanup {
+        server: server.clone(),
+        root: root.clone(),
+    };
     let script = format!(
         "# a comment\n\ncreate {root} 'two words'\nget {root}\nget\nbogus\nset {root}\n\
          delete {root}\nquit\ncreate {root}/never\n"
@@ -52,6 +56,10 @@ async fn cli_one_shot_exit_codes() {
         return;
     };
     let root = unique_root("oneshot");
+    let _cleanup = cli_support::Cleanup {
+        server: server.clone(),
+        root: root.clone(),
+    };
     let create = Command::Create {
         ephemeral: false,
         sequential: false,
@@ -104,4 +112,44 @@ async fn cli_connect_failure_is_an_error() {
         path: "/".into(),
     };
     assert!(run_one_shot("127.0.0.1:1", get).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_close_then_connect() {
+    let Some(server) = server("cli_close_then_connect") else {
+        return;
+    };
+    let root = unique_root("reconnect");
+    let _cleanup = cli_support::Cleanup {
+        server: server.clone(),
+        root: root.clone(),
+    };
+    let (mut shell, captured) = cli_support::shell(&server).await;
+    let text = cli_support::run(
+        &mut shell,
+        &captured,
+        &root,
+        "create -e $R x\nclose\nget $R",
+    )
+    .await;
+    assert_eq!(
+        text,
+        "Created $R\n\nWATCHER::\n\nWatchedEvent state:Closed type:None path:null\n\
+         KeeperErrorCode = ConnectionLoss for $R\n"
+    );
+    assert!(shell.prompt().contains("(CLOSED)"), "{}", shell.prompt());
+    // The ephemeral went with the closed session.
+    let text = cli_support::run(
+        &mut shell,
+        &captured,
+        &root,
+        &format!("connect {server}\nget $R"),
+    )
+    .await;
+    assert_eq!(
+        text,
+        "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\nNode does not exist: $R\n"
+    );
+    assert!(shell.prompt().contains("(CONNECTED)"), "{}", shell.prompt());
+    shell.disconnect();
 }

@@ -11,6 +11,10 @@ async fn cli_basic_crud_and_errors() {
         return;
     };
     let root = unique_root("crud");
+    let _cleanup = cli_support::Cleanup {
+        server: server.clone(),
+        root: root.clone(),
+    };
     let (mut shell, captured) = shell(&server).await;
     let text = run(&mut shell, &captured, &root, "create $R hello\ncreate $R again\ncreate $R/b\n\
         get $R\nget $R/b\nset $R world\nset -v 99 $R nope\nget -s $R\nls $R\nls -s $R/b\n\
@@ -35,6 +39,10 @@ async fn cli_create_modes_and_tree_commands() {
         return;
     };
     let root = unique_root("modes");
+    let _cleanup = cli_support::Cleanup {
+        server: server.clone(),
+        root: root.clone(),
+    };
     let (mut shell, captured) = shell(&server).await;
     let text = run(
         &mut shell,
@@ -65,6 +73,10 @@ async fn cli_ttl_and_container_nodes() {
         return;
     };
     let root = unique_root("ttl");
+    let _cleanup = cli_support::Cleanup {
+        server: server.clone(),
+        root: root.clone(),
+    };
     let (mut shell, captured) = shell(&server).await;
     let text = run(
         &mut shell,
@@ -86,6 +98,10 @@ async fn cli_acls_auth_and_whoami() {
         return;
     };
     let root = unique_root("acl");
+    let _cleanup = cli_support::Cleanup {
+        server: server.clone(),
+        root: root.clone(),
+    };
     let (mut shell, captured) = shell(&server).await;
     let text = run(&mut shell, &captured, &root, "create $R\ncreate $R/r x\ngetAcl $R/r\n\
         setAcl $R/r world:anyone:r\ngetAcl -s $R/r\nset $R/r y\nsetAcl $R/r auth::cdrwa\nsetAcl $R/r foo\n\
@@ -135,6 +151,10 @@ async fn cli_watches_print_events() {
         return;
     };
     let root = unique_root("watch");
+    let _cleanup = cli_support::Cleanup {
+        server: server.clone(),
+        root: root.clone(),
+    };
     let (mut shell, captured) = shell(&server).await;
     run(&mut shell, &captured, &root, "create $R a\nget -w $R").await;
     let text = run(&mut shell, &captured, &root, "set $R b").await;

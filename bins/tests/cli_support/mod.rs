@@ -77,3 +77,33 @@ pub fn normalize(text: &str) -> String {
         .join("\n")
         + "\n"
 }
+
+/// Deletes a test's root when dropped, so a failing test leaves nothing on the server. Runs on
+/// its own thread and runtime because `Drop` cannot await. Authenticates as the ACL test's
+/// digest user so its protected znodes can be listed.
+pub struct Cleanup {
+    pub server: String,
+    pub root: String,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let (server, root) = (self.server.clone(), self.root.clone());
+        let cleaner = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(async {
+                let (console, _captured) = Console::capture();
+                if let Ok(mut shell) = Shell::connect(&server, console).await {
+                    shell.execute_line("addauth digest alice:secret").await;
+                    shell.execute_line(&format!("deleteall {root}")).await;
+                    shell.disconnect();
+                }
+            });
+        });
+        let _ = cleaner.join();
+    }
+}
