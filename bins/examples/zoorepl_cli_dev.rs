@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 use zoorepl::{bench, cli};
 
+/// zoorepl CLI and bench (development stand-in for the `zoorepl` binary).
 #[derive(Parser)]
 struct Args {
     #[command(flatten)]

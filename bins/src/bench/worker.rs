@@ -39,6 +39,9 @@ pub(crate) struct WorkerStats {
     pub(crate) creates_issued: u64,
 }
 
+/// Pause after a failed request.
+const ERROR_BACKOFF: Duration = Duration::from_millis(10);
+
 /// Latency bound: one minute in nanoseconds; slower requests are clamped to it.
 const LATENCY_MAX_NS: u64 = 60_000_000_000;
 
@@ -117,8 +120,13 @@ impl Worker {
             if result.is_err() {
                 self.counters.errors.fetch_add(1, Ordering::Relaxed);
             }
+            let failed = result.is_err();
             if started >= self.window.measure_from {
                 stats.record(is_read, elapsed, result);
+            }
+            if failed {
+                // While the server is away every request fails at once; do not spin.
+                tokio::time::sleep(ERROR_BACKOFF).await;
             }
         }
         stats

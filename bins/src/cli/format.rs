@@ -91,7 +91,7 @@ pub fn error_message(err: &Error, path: &str) -> String {
             return format!("Ephemerals cannot have children: {path}")
         }
         Error::InvalidAcl => return format!("Acl is not valid : {path}"),
-        Error::BadArguments(reason) => return format!("Bad arguments: {reason}: {path}"),
+        Error::BadArguments(reason) => return bad_arguments(reason, path),
         Error::ConnectionLoss | Error::ClientClosed => "ConnectionLoss",
         Error::SessionExpired => "Session expired",
         Error::AuthFailed => "AuthFailed",
@@ -107,6 +107,19 @@ pub fn error_message(err: &Error, path: &str) -> String {
         other => return format!("{other}: {path}"),
     };
     format!("KeeperErrorCode = {code} for {path}")
+}
+
+/// zkCli's wording for the path checks the client does before sending.
+fn bad_arguments(reason: &str, path: &str) -> String {
+    match reason {
+        "path must start with '/'" => "Path must start with / character".to_string(),
+        "path must not end with '/'" => "Path must not end with / character".to_string(),
+        "path cannot be empty" => "Path length must be > 0".to_string(),
+        _ if reason.contains("path") => {
+            format!("Invalid path string \"{path}\" caused by {reason}")
+        }
+        _ => format!("Bad arguments: {reason}: {path}"),
+    }
 }
 
 /// Splits a shell line into words: runs of non-blanks, or text in double or single quotes (the
@@ -215,6 +228,17 @@ mod tests {
         assert_eq!(
             error_message(&Error::ConnectionLoss, "/a"),
             "KeeperErrorCode = ConnectionLoss for /a"
+        );
+        assert_eq!(
+            error_message(&Error::BadArguments(&"path must start with '/'"), "a"),
+            "Path must start with / character"
+        );
+        assert_eq!(
+            error_message(
+                &Error::BadArguments(&"empty node is not allowed in path"),
+                "/a//b"
+            ),
+            "Invalid path string \"/a//b\" caused by empty node is not allowed in path"
         );
     }
 
