@@ -181,6 +181,23 @@ fn spawn_progress(
     })
 }
 
+/// On the first Ctrl-C, stops the workers so the run still reports and cleans up; a second
+/// Ctrl-C exits at once (status 130).
+fn spawn_interrupt_handler(counters: Arc<Counters>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return; // No signal handling here: Ctrl-C keeps its default effect.
+        }
+        eprintln!(
+            "bench: interrupted; stopping, reporting and cleaning up (Ctrl-C again to quit now)"
+        );
+        counters.interrupted.store(true, Ordering::Relaxed);
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
+        }
+    })
+}
+
 /// Runs the benchmark described by `args` and returns its report (printing progress on stderr
 /// unless `--quiet`). The tokio runtime must be running.
 pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
@@ -196,6 +213,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
         stop_at: measure_from + Duration::from_secs_f64(args.duration),
     };
     let progress = (!args.quiet).then(|| spawn_progress(counters.clone(), started, measure_from));
+    let interrupt = spawn_interrupt_handler(counters.clone());
     let root: Arc<str> = args.root.as_str().into();
     let mut tasks = Vec::new();
     for (session, client) in clients.iter().enumerate() {
@@ -226,6 +244,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     }
     let mut report = BenchReport::new(&args, measured, results.iter().map(|(_, stats)| stats));
     report.cleanup_failures = cleanup(&clients, &args, &results).await;
+    interrupt.abort();
     Ok(report)
 }
 

@@ -161,3 +161,71 @@ impl BenchReport {
         serde_json::to_string_pretty(self).expect("a report always serializes")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: BenchArgs,
+    }
+
+    fn stats(latencies_us: &[u64], reads: u64, errors: u64) -> WorkerStats {
+        let mut latency_ns = new_histogram();
+        for us in latencies_us {
+            latency_ns.record(us * 1000).expect("in range");
+        }
+        let ops = latencies_us.len() as u64;
+        WorkerStats {
+            latency_ns,
+            ops,
+            reads,
+            writes: ops - reads,
+            errors,
+            first_error: (errors > 0).then(|| "connection to server has lost".to_string()),
+            creates_issued: 0,
+        }
+    }
+
+    #[test]
+    fn merges_workers_and_formats() {
+        let args = Wrapper::parse_from(["bench", "--server", "h:1", "--read-percent", "50"]).args;
+        let a = stats(&(1..=100).collect::<Vec<_>>(), 50, 0);
+        let b = stats(&[1000; 100], 50, 2);
+        let report = BenchReport::new(&args, Duration::from_secs(2), [&a, &b].into_iter());
+        assert_eq!(
+            (report.ops, report.reads, report.writes, report.errors),
+            (200, 100, 100, 2)
+        );
+        assert!((report.throughput_ops_per_sec - 100.0).abs() < 1e-9);
+        assert!(
+            (report.latency.p50_us - 100.0).abs() < 0.1,
+            "{:?}",
+            report.latency
+        );
+        assert!(
+            (report.latency.max_us - 1000.0).abs() < 1.0,
+            "{:?}",
+            report.latency
+        );
+        assert_eq!(report.read_percent, Some(50));
+        let text = report.to_text();
+        assert!(
+            text.starts_with("bench mixed (50% reads) on h:1: 16 sessions x 32 outstanding"),
+            "{text}"
+        );
+        assert!(text.contains("throughput 100 ops/s\n"), "{text}");
+        assert!(
+            text.contains("first error: connection to server has lost\n"),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("JSON");
+        assert_eq!(json["op"], "mixed");
+        assert_eq!(json["ops"], 200);
+        assert!(json["latency"]["p99_us"].as_f64().expect("number") >= 999.0);
+    }
+}

@@ -1,7 +1,7 @@
 //! The load loops of `zoorepl bench`: one task per in-flight request slot, several tasks sharing
 //! one session, plus the parallel create/delete used to prepare and clean up.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,8 @@ pub(crate) struct Counters {
     pub(crate) done: AtomicU64,
     /// Failed operations, warmup included.
     pub(crate) errors: AtomicU64,
+    /// Set on Ctrl-C: workers stop early and the run goes on to its report and cleanup.
+    pub(crate) interrupted: AtomicBool,
 }
 
 /// When the run starts measuring and when it stops issuing requests.
@@ -104,7 +106,7 @@ impl Worker {
         };
         loop {
             let started = Instant::now();
-            if started >= self.window.stop_at {
+            if started >= self.window.stop_at || self.counters.interrupted.load(Ordering::Relaxed) {
                 break;
             }
             let is_read = match self.op {

@@ -89,15 +89,20 @@ impl Shell {
     /// Connects to `server` (`host:port[,host:port...]`).
     pub async fn connect(server: &str, console: Console) -> anyhow::Result<Self> {
         let client = connect_client(server).await?;
-        let mut shell = Self {
+        let mut shell = Self::offline(server, console);
+        shell.attach(client);
+        Ok(shell)
+    }
+
+    /// A shell that is not connected, as after `close`; `connect` connects it.
+    pub fn offline(server: &str, console: Console) -> Self {
+        Self {
             server: server.to_string(),
             client: None,
             console,
             tasks: Vec::new(),
             command_count: 0,
-        };
-        shell.attach(client);
-        Ok(shell)
+        }
     }
 
     fn attach(&mut self, client: Client) {
@@ -521,5 +526,59 @@ fn display_data(data: &[u8]) -> String {
         "null".to_string()
     } else {
         String::from_utf8_lossy(data).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn offline_shell_reports_usage_and_connection_loss() {
+        let (console, captured) = Console::capture();
+        let mut shell = Shell::offline("127.0.0.1:1", console);
+        assert_eq!(shell.prompt(), "[zk: 127.0.0.1:1(CLOSED) 0] ");
+        assert_eq!(shell.execute_line("  # comment").await, Flow::Continue);
+        assert_eq!(shell.execute_line("get").await, Flow::Continue);
+        assert_eq!(shell.execute_line("get /a").await, Flow::Continue);
+        assert_eq!(shell.execute_line("close").await, Flow::Continue);
+        assert_eq!(shell.execute_line("quit").await, Flow::Quit);
+        assert_eq!(
+            captured.take(),
+            "get [-s] [-w] path\nKeeperErrorCode = ConnectionLoss for /a\n",
+            "close on a closed shell prints nothing"
+        );
+        assert_eq!(shell.prompt(), "[zk: 127.0.0.1:1(CLOSED) 4] ");
+        shell.execute_line("frobnicate /a").await;
+        let text = captured.take();
+        assert!(
+            text.starts_with("ZooKeeper -server host:port cmd args\n\taddWatch"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("\twhoami \nCommand not found: Command not found frobnicate\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn events_print_like_zkcli() {
+        let event = WatchedEvent::new(EventType::NodeDataChanged, "/a");
+        assert_eq!(
+            format_event(&event),
+            "\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:/a\n"
+        );
+        assert_eq!(
+            format_event(&session_event(SessionState::Expired)),
+            "\nWATCHER::\n\nWatchedEvent state:Expired type:None path:null\n"
+        );
+        assert_eq!(display_data(b""), "null");
+        assert_eq!(join_path("/", "a"), "/a");
+        assert_eq!(join_path("/a", "b"), "/a/b");
+        assert_eq!(
+            create_mode(true, true, false),
+            CreateMode::EphemeralSequential
+        );
+        assert_eq!(create_mode(false, false, true), CreateMode::Container);
     }
 }
