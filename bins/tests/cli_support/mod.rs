@@ -59,7 +59,7 @@ pub async fn wait_for(captured: &Captured, root: &str, mut text: String, needle:
     }
 }
 
-/// Masks what differs between runs in stat output: zxids, times, session ids.
+/// Masks what differs between runs: zxids, times, session ids, the client's address.
 pub fn normalize(text: &str) -> String {
     text.lines()
         .map(|line| {
@@ -67,6 +67,9 @@ pub fn normalize(text: &str) -> String {
                 if line.starts_with(&format!("{key} = ")) {
                     return format!("{key} = *");
                 }
+            }
+            if line.starts_with("ip: ") {
+                return "ip: <client address>".to_string();
             }
             if line.starts_with("ephemeralOwner = 0x") && line != "ephemeralOwner = 0x0" {
                 return "ephemeralOwner = <session>".to_string();
