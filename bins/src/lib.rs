@@ -2,7 +2,7 @@
 //! arrive with the standalone-server issue; see `../shared/DESIGN.md` §2.
 //!
 //! Library modules used by the `zoorepl` binary: [`cli`] (zkCli-like shell and one-shot
-//! commands) and [`bench`] (a load generator over the ZooKeeper protocol).
+//! commands) and [`mod@bench`] (a load generator over the ZooKeeper protocol).
 
 pub mod bench;
 pub mod cli;

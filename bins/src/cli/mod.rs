@@ -6,6 +6,28 @@
 //! `#[command(flatten)] Cli(cli::Command)` into its subcommand enum, then call
 //! [`run_one_shot`] for a command (exit with the returned code) or [`run_shell`] for none.
 //! The tokio runtime must be running (zookeeper-client spawns its session task on it).
+//! `bins/examples/zoorepl_cli_dev.rs` is a working example of this wiring:
+//!
+//! ```text
+//! #[derive(clap::Parser)]
+//! struct Args {
+//!     #[command(flatten)]
+//!     shell: cli::ShellArgs,                 // -s/--server host:port
+//!     #[command(subcommand)]
+//!     command: Option<Top>,
+//! }
+//! #[derive(clap::Subcommand)]
+//! enum Top {
+//!     Bench(bench::BenchArgs),               // zoorepl bench --op set ...
+//!     #[command(flatten)]
+//!     Cli(cli::Command),                     // zoorepl -s h:p get /a
+//! }
+//! match args.command {
+//!     Some(Top::Cli(cmd)) => std::process::exit(cli::run_one_shot(&args.shell.server, cmd).await?),
+//!     Some(Top::Bench(b)) => { bench::run_and_print(b).await?; }
+//!     None => cli::run_shell(&args.shell.server).await?,
+//! }
+//! ```
 //!
 //! Output follows Apache ZooKeeper 3.8's zkCli: data, lists and stats on stdout; `Created /a`,
 //! warnings and errors on stderr; watch events as `WATCHER::` blocks on stdout.
