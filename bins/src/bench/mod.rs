@@ -13,14 +13,15 @@ mod worker;
 pub use report::{BenchReport, LatencyReport};
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use zookeeper_client::{Client, Error};
 
 use worker::{
-    created_path, for_each_path, key_path, Counters, PathOp, Window, Worker, WorkerStats,
+    created_path, for_each_path, key_path, new_histogram, Counters, PathOp, SharedHistogram,
+    Window, Worker, WorkerStats,
 };
 
 /// The request mix.
@@ -216,6 +217,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     let interrupt = spawn_interrupt_handler(counters.clone());
     let root: Arc<str> = args.root.as_str().into();
     let mut tasks = Vec::new();
+    let histograms: Vec<SharedHistogram> = clients
+        .iter()
+        .map(|_| Arc::new(Mutex::new(new_histogram())))
+        .collect();
     for (session, client) in clients.iter().enumerate() {
         for slot in 0..args.outstanding {
             let worker = Worker {
@@ -228,6 +233,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
                 id: (session, slot),
                 counters: counters.clone(),
                 window,
+                latency_ns: histograms[session].clone(),
             };
             tasks.push(((session, slot), tokio::spawn(worker.run())));
         }
@@ -242,7 +248,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
     if let Some(progress) = progress {
         progress.abort();
     }
-    let mut report = BenchReport::new(&args, measured, results.iter().map(|(_, stats)| stats));
+    let mut report = BenchReport::new(
+        &args,
+        measured,
+        results.iter().map(|(_, stats)| stats),
+        &histograms,
+    );
     report.cleanup_failures = cleanup(&clients, &args, &results).await;
     interrupt.abort();
     Ok(report)

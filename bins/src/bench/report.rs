@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::worker::{new_histogram, WorkerStats};
+use super::worker::{new_histogram, SharedHistogram, WorkerStats};
 use super::{BenchArgs, Op};
 
 /// Latency percentiles in microseconds.
@@ -68,13 +68,16 @@ impl BenchReport {
         args: &BenchArgs,
         measured: Duration,
         stats: impl Iterator<Item = &'a WorkerStats>,
+        histograms: &[SharedHistogram],
     ) -> Self {
         let mut latency = new_histogram();
+        for histogram in histograms {
+            latency
+                .add(&*histogram.lock().expect("histogram lock poisoned"))
+                .expect("histograms share bounds");
+        }
         let (mut ops, mut reads, mut writes, mut errors, mut first_error) = (0, 0, 0, 0, None);
         for worker in stats {
-            latency
-                .add(&worker.latency_ns)
-                .expect("histograms share bounds");
             ops += worker.ops;
             reads += worker.reads;
             writes += worker.writes;
@@ -174,29 +177,37 @@ mod tests {
         args: BenchArgs,
     }
 
-    fn stats(latencies_us: &[u64], reads: u64, errors: u64) -> WorkerStats {
+    fn stats(latencies_us: &[u64], reads: u64, errors: u64) -> (WorkerStats, SharedHistogram) {
         let mut latency_ns = new_histogram();
         for us in latencies_us {
             latency_ns.record(us * 1000).expect("in range");
         }
         let ops = latencies_us.len() as u64;
-        WorkerStats {
-            latency_ns,
+        let stats = WorkerStats {
             ops,
             reads,
             writes: ops - reads,
             errors,
             first_error: (errors > 0).then(|| "connection to server has lost".to_string()),
             creates_issued: 0,
-        }
+        };
+        (
+            stats,
+            std::sync::Arc::new(std::sync::Mutex::new(latency_ns)),
+        )
     }
 
     #[test]
     fn merges_workers_and_formats() {
         let args = Wrapper::parse_from(["bench", "--server", "h:1", "--read-percent", "50"]).args;
-        let a = stats(&(1..=100).collect::<Vec<_>>(), 50, 0);
-        let b = stats(&[1000; 100], 50, 2);
-        let report = BenchReport::new(&args, Duration::from_secs(2), [&a, &b].into_iter());
+        let (a, a_latency) = stats(&(1..=100).collect::<Vec<_>>(), 50, 0);
+        let (b, b_latency) = stats(&[1000; 100], 50, 2);
+        let report = BenchReport::new(
+            &args,
+            Duration::from_secs(2),
+            [&a, &b].into_iter(),
+            &[a_latency, b_latency],
+        );
         assert_eq!(
             (report.ops, report.reads, report.writes, report.errors),
             (200, 100, 100, 2)

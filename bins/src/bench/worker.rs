@@ -2,7 +2,7 @@
 //! one session, plus the parallel create/delete used to prepare and clean up.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -28,9 +28,12 @@ pub(crate) struct Window {
     pub(crate) stop_at: Instant,
 }
 
+/// Latencies of one session's workers, in nanoseconds. Shared per session rather than per
+/// worker: a 3-digit histogram up to a minute is about 200 KB, too much for 512 workers.
+pub(crate) type SharedHistogram = Arc<Mutex<Histogram<u64>>>;
+
 /// What one worker saw inside the measured window.
 pub(crate) struct WorkerStats {
-    pub(crate) latency_ns: Histogram<u64>,
     pub(crate) ops: u64,
     pub(crate) reads: u64,
     pub(crate) writes: u64,
@@ -63,6 +66,8 @@ pub(crate) struct Worker {
     pub(crate) id: (usize, usize),
     pub(crate) counters: Arc<Counters>,
     pub(crate) window: Window,
+    /// The session's latency histogram.
+    pub(crate) latency_ns: SharedHistogram,
 }
 
 /// A SplitMix64 generator: enough to spread keys, no dependency needed.
@@ -96,7 +101,6 @@ impl Worker {
         let seed = (self.id.0 as u64) << 32 | self.id.1 as u64;
         let mut rng = SplitMix64(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5EED);
         let mut stats = WorkerStats {
-            latency_ns: new_histogram(),
             ops: 0,
             reads: 0,
             writes: 0,
@@ -124,7 +128,12 @@ impl Worker {
             }
             let failed = result.is_err();
             if started >= self.window.measure_from {
-                stats.record(is_read, elapsed, result);
+                stats.record(is_read, result);
+                let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+                self.latency_ns
+                    .lock()
+                    .expect("histogram lock poisoned")
+                    .saturating_record(nanos.clamp(1, LATENCY_MAX_NS));
             }
             if failed {
                 // While the server is away every request fails at once; do not spin.
@@ -162,10 +171,7 @@ impl Worker {
 }
 
 impl WorkerStats {
-    fn record(&mut self, is_read: bool, elapsed: Duration, result: Result<(), Error>) {
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        self.latency_ns
-            .saturating_record(nanos.clamp(1, LATENCY_MAX_NS));
+    fn record(&mut self, is_read: bool, result: Result<(), Error>) {
         self.ops += 1;
         if is_read {
             self.reads += 1;
