@@ -1,3 +1,7 @@
-//! zoorepl binaries: `zoorepld` (the server) and `zoorepl` (the CLI). The server and the CLI
-//! arrive with the standalone-server issue; see `../shared/DESIGN.md` §2.
+//! zoorepl binaries: `zoorepld` (the server, [`daemon`]) and `zoorepl` (the CLI: the zkCli-like
+//! shell and one-shot commands in [`cli`], the load generator in [`mod@bench`], and `check`
+//! from `zoorepl-jepsen`). See `../shared/DESIGN.md` §2.
+
+pub mod bench;
+pub mod cli;
 pub mod daemon;
