@@ -1,4 +1,7 @@
-//! The `zoorepl` command-line tool. Subcommands:
+//! The `zoorepl` command-line tool:
+//! - with no subcommand: an interactive shell like zkCli (`zoorepl -s host:port`);
+//! - zkCli's commands one-shot: `zoorepl -s host:port get /a` (exit 1 when the command fails);
+//! - `bench`: a load generator over the ZooKeeper protocol;
 //! - `check`: checks a recorded history for linearizability (exit 0 linearizable,
 //!   1 not linearizable, 2 unknown or error).
 
@@ -20,14 +23,20 @@ use zoorepl_jepsen::{
 #[derive(Parser)]
 #[command(name = "zoorepl", version, about = "zoorepl command-line tool")]
 struct Cli {
+    #[command(flatten)]
+    shell: zoorepl::cli::ShellArgs,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Check a history for linearizability. Exit code: 0 linearizable, 1 not, 2 unknown or error.
     Check(CheckArgs),
+    /// Generate load over the ZooKeeper protocol and report throughput and latency.
+    Bench(zoorepl::bench::BenchArgs),
+    #[command(flatten)]
+    Shell(zoorepl::cli::Command),
 }
 
 #[derive(clap::Args)]
@@ -78,7 +87,10 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Check(args) = cli.command;
+    let args = match cli.command {
+        Some(Command::Check(args)) => args,
+        other => return run_client(&cli.shell.server, other),
+    };
     match run_check(&args) {
         Ok(Verdict::Linearizable) => ExitCode::SUCCESS,
         Ok(Verdict::NotLinearizable) => ExitCode::from(1),
@@ -86,6 +98,29 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("zoorepl check: {e:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// The shell, one-shot commands and bench: they talk to a server.
+fn run_client(server: &str, command: Option<Command>) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("starting the tokio runtime");
+    let outcome = runtime.block_on(async {
+        match command {
+            None => zoorepl::cli::run_shell(server).await.map(|()| 0),
+            Some(Command::Shell(cmd)) => zoorepl::cli::run_one_shot(server, cmd).await,
+            Some(Command::Bench(args)) => zoorepl::bench::run_and_print(args).await.map(|_| 0),
+            Some(Command::Check(_)) => unreachable!("handled by the caller"),
+        }
+    });
+    match outcome {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("zoorepl: {e:#}");
+            ExitCode::from(1)
         }
     }
 }

@@ -1,22 +1,60 @@
 //! Helpers for the CLI and bench tests that need a server: `ZOOREPL_TEST_SERVER=host:port`
-//! names it; without it the tests print why and pass.
+//! names one (for example Apache ZooKeeper, to check the expected texts); without it each test
+//! starts a `zoorepld` process of its own.
 
 #![allow(dead_code, unreachable_pub)]
+
+#[path = "../support.rs"]
+mod support;
 
 use std::time::{Duration, Instant};
 
 use zoorepl::cli::{Captured, Console, Shell};
 
-/// The server under test, or `None` (after printing a skip note) when the variable is unset.
-pub fn server(test: &str) -> Option<String> {
-    match std::env::var("ZOOREPL_TEST_SERVER") {
-        Ok(server) if !server.trim().is_empty() => Some(server),
-        _ => {
-            eprintln!(
-                "SKIPPED {test}: set ZOOREPL_TEST_SERVER=host:port to run it against a server"
-            );
-            None
+/// The server under test (always `Some`; the `Option` keeps the callers' early-return shape).
+pub fn server(test: &str) -> Option<ServerGuard> {
+    if let Ok(addr) = std::env::var("ZOOREPL_TEST_SERVER") {
+        if !addr.trim().is_empty() {
+            eprintln!("{test}: against ZOOREPL_TEST_SERVER={addr}");
+            return Some(ServerGuard {
+                addr,
+                _process: None,
+                _dir: None,
+            });
         }
+    }
+    // No server given: start a zoorepld of our own, with TTL nodes enabled as the tests need.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let process = support::Server::start(
+        dir.path(),
+        support::free_port(),
+        "extendedTypesEnabled=true\n",
+    );
+    Some(ServerGuard {
+        addr: process.addr(),
+        _process: Some(process),
+        _dir: Some(dir),
+    })
+}
+
+/// A server address; when the test started the server itself, the process and its data
+/// directory live as long as this guard.
+pub struct ServerGuard {
+    addr: String,
+    _process: Option<support::Server>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Display for ServerGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.addr)
+    }
+}
+
+impl std::ops::Deref for ServerGuard {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.addr
     }
 }
 
