@@ -283,12 +283,20 @@ impl<'a> Prep<'a> {
         }))
     }
 
+    /// Java checks only that the path has a `/` and no NUL and is not built in; anything else
+    /// that is malformed simply names no node (`delete /a/` is NONODE, as the compat suite saw).
     fn delete(&mut self, target: &str, version: i32) -> Result<TxnOp, ZkError> {
-        path::validate(target)?;
-        if path::is_reserved_undeletable(target) {
+        let Some(last_slash) = target.rfind('/') else {
+            return Err(ZkError::BadArguments);
+        };
+        if target.contains('\0') || path::is_reserved_undeletable(target) {
             return Err(ZkError::BadArguments);
         }
-        let parent_path = path::parent(target);
+        let parent_path = if last_slash == 0 {
+            "/"
+        } else {
+            &target[..last_slash]
+        };
         let mut parent = self.view(parent_path).ok_or(ZkError::NoNode)?;
         if !self.allowed(&parent.acl, perms::DELETE) {
             return Err(ZkError::NoAuth);

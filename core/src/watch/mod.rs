@@ -146,15 +146,25 @@ impl WatchManager {
         true
     }
 
-    /// Whether the connection holds a watch of this type on the path (checkWatches).
+    /// Whether the connection holds a watch of this type on the path (checkWatches). Data and
+    /// Children look at Java's whole table: a persistent watch sits in both the data and the
+    /// child table and a recursive one in the data table, so they count (compat suite,
+    /// `test_remove_and_check_persistent_watches`, checked against Apache 3.8.0).
     #[must_use]
     pub fn contains(&self, conn: ConnId, path: &str, ty: WatcherType) -> bool {
         let Some(held) = self.by_conn.get(&conn) else {
             return false;
         };
-        ty.kinds()
-            .iter()
-            .any(|k| held.contains(&(*k, path.to_owned())))
+        let table: &[WatchKind] = match ty {
+            WatcherType::Data => &[
+                WatchKind::Data,
+                WatchKind::Persistent,
+                WatchKind::PersistentRecursive,
+            ],
+            WatcherType::Children => &[WatchKind::Child, WatchKind::Persistent],
+            other => other.kinds(),
+        };
+        table.iter().any(|k| held.contains(&(*k, path.to_owned())))
     }
 
     /// Removes the connection's watches of this type on the path (removeWatches). Returns

@@ -136,6 +136,15 @@ fn one_notification_per_connection_even_with_several_matching_watches() {
     );
     assert!(w.contains(A, "/n", WatcherType::Persistent));
     assert!(
+        w.contains(A, "/n", WatcherType::Data),
+        "a persistent watch is in the data table"
+    );
+    assert!(
+        w.contains(A, "/n", WatcherType::Children),
+        "and in the child table"
+    );
+    assert!(w.remove(A, "/n", WatcherType::Persistent));
+    assert!(
         !w.contains(A, "/n", WatcherType::Data),
         "the one-shot watch was used"
     );
