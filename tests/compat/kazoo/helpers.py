@@ -3,6 +3,13 @@
 import threading
 import time
 
+from kazoo.security import make_digest_acl
+
+# Restrictive ACLs in the tests also grant everything to this id, and the `root` fixture
+# authenticates as it, so every test's subtree can be deleted afterwards.
+CLEANER_AUTH = "compat-cleanup:cleanup"
+CLEANER_ACL = make_digest_acl("compat-cleanup", "cleanup", all=True)
+
 
 class Recorder:
     """A kazoo watch function that records events and lets a test wait for them."""
