@@ -20,10 +20,6 @@ import zkwire  # noqa: E402
 from helpers import CLEANER_AUTH  # noqa: E402
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes several seconds (session expiry, reaping)")
-
-
 @pytest.fixture(scope="session")
 def server():
     hp = os.environ.get("ZK_SERVER")

@@ -98,7 +98,7 @@ def test_zookeeper_quota_open(zk):
     assert [(a.perms, a.id.scheme, a.id.id) for a in acls] == [(31, "world", "anyone")]
 
 
-def test_root_stat(zk):
+def test_root_stat(zk, root):
     st = zk.exists("/")
     assert st.czxid == 0 and st.ctime == 0 and st.ephemeralOwner == 0
     assert st.numChildren >= 2  # /zookeeper and the suite's /compat
