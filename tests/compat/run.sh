@@ -9,7 +9,8 @@
 #
 # Environment: PYTHON (default /usr/bin/python3, where Debian's kazoo and pytest live),
 # PYTEST_ARGS (extra pytest arguments, e.g. "-k watches -x"), ZK_TICK_MS, ZK_REAP_WAIT,
-# ZK_SKIP_REAP (see README.md), SKIP_ZKCLI=1 to run only the kazoo suite.
+# ZK_SKIP_REAP, ZK_TEST_TIMEOUT (see README.md), SKIP_ZKCLI=1 to run only the kazoo suite,
+# COMPAT_TIMEOUT (seconds for the whole pytest run, default 900).
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
@@ -37,7 +38,7 @@ fi
 
 echo "== kazoo suite against $server ($PY)"
 # shellcheck disable=SC2086
-ZK_SERVER=$server "$PY" -m pytest "$here/kazoo" -p no:cacheprovider -q -rs --durations=5 \
+ZK_SERVER=$server timeout --kill-after=10 "${COMPAT_TIMEOUT:-900}" "$PY" -m pytest "$here/kazoo" -p no:cacheprovider -q -rs --durations=5 \
     ${PYTEST_ARGS:-} 2>&1 | tee "$log/pytest.out"
 pytest_rc=${PIPESTATUS[0]}
 

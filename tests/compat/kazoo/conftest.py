@@ -7,6 +7,7 @@ run repeatedly against the same server.
 
 import os
 import re
+import signal
 import sys
 import uuid
 
@@ -18,6 +19,26 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import zkwire  # noqa: E402
 from helpers import CLEANER_AUTH  # noqa: E402
+
+
+TEST_TIMEOUT = float(os.environ.get("ZK_TEST_TIMEOUT", "60"))
+
+
+class TestTimeout(Exception):
+    """Raised in the main thread when one test runs longer than ZK_TEST_TIMEOUT seconds."""
+
+
+@pytest.fixture(autouse=True)
+def per_test_timeout():
+    """A server that never answers must fail a test, not hang the suite."""
+    def on_alarm(signum, frame):
+        raise TestTimeout(f"test still running after {TEST_TIMEOUT:.0f}s (ZK_TEST_TIMEOUT)")
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,7 @@ def test_compare_and_set_counter_under_contention(server, root):
             c.stop()
             c.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(nclients)]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(nclients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -58,6 +58,7 @@ def test_lock_mutual_exclusion(server, root):
     inside = []
     overlap = []
     order = []
+    timeouts = []
 
     def worker(i):
         c = KazooClient(hosts=server)
@@ -65,22 +66,28 @@ def test_lock_mutual_exclusion(server, root):
         lock = c.Lock(f"{root}/lock", f"worker-{i}")
         try:
             for _ in range(rounds):
-                with lock:
+                if not lock.acquire(timeout=15):
+                    timeouts.append(i)
+                    return
+                try:
                     inside.append(i)
                     if len(inside) > 1:
                         overlap.append(list(inside))
                     order.append(i)
                     time.sleep(0.01)
                     inside.remove(i)
+                finally:
+                    lock.release()
         finally:
             c.stop()
             c.close()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(nclients)]
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(nclients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
+    assert not timeouts, f"workers {timeouts} never got the lock"
     assert not overlap
     assert len(order) == nclients * rounds
 
@@ -91,7 +98,7 @@ def test_lock_released_when_holder_session_closes(clients, root):
     assert la.acquire(timeout=5)
     assert not lb.acquire(blocking=False)
     got = threading.Event()
-    t = threading.Thread(target=lambda: lb.acquire(timeout=15) and got.set())
+    t = threading.Thread(target=lambda: lb.acquire(timeout=15) and got.set(), daemon=True)
     t.start()
     time.sleep(0.2)
     assert not got.is_set()

@@ -80,7 +80,7 @@ def test_sequential_unique_and_dense_under_concurrency(server, root):
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(nclients)]
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(nclients)]
     for t in threads:
         t.start()
     for t in threads:
