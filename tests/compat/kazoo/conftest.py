@@ -68,7 +68,8 @@ class Clients:
         self.made = []
 
     def __call__(self, timeout=10.0, start=True, **kw):
-        c = KazooClient(hosts=self.server, timeout=timeout, **kw)
+        kw.setdefault("hosts", self.server)
+        c = KazooClient(timeout=timeout, **kw)
         self.made.append(c)
         if start:
             c.start(timeout=15)

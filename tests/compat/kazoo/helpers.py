@@ -41,3 +41,65 @@ def wait_until(pred, timeout=10.0, step=0.05):
             return True
         time.sleep(step)
     return pred()
+
+
+class PausableProxy:
+    """An in-process TCP forwarder on 127.0.0.1 whose traffic can be black-holed, to partition
+    a kazoo client from the server without touching the client's internals."""
+
+    def __init__(self, upstream):
+        import socket
+
+        self._socket = socket
+        host, _, port = upstream.rpartition(":")
+        self.upstream = (host, int(port))
+        self.paused = threading.Event()
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(16)
+        self.address = f"127.0.0.1:{self.srv.getsockname()[1]}"
+        self.socks = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            try:
+                u = self._socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                c.close()
+                continue
+            u.settimeout(None)
+            self.socks += [c, u]
+            threading.Thread(target=self._pump, args=(c, u), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c), daemon=True).start()
+
+    def _pump(self, a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                if not self.paused.is_set():  # black-holed while paused
+                    b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(self._socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.closed = True
+        self.srv.close()
+        for s in self.socks:
+            try:
+                s.close()
+            except OSError:
+                pass

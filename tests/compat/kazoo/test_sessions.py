@@ -13,7 +13,7 @@ import pytest
 from kazoo.protocol.states import EventType, KazooState
 
 import zkwire
-from helpers import Recorder, wait_until
+from helpers import PausableProxy, Recorder, wait_until
 
 TICK_MS = int(os.environ.get("ZK_TICK_MS", "2000"))
 MIN_TIMEOUT_MS = 2 * TICK_MS
@@ -204,3 +204,36 @@ def test_pings_keep_session_alive(clients, zk2, root):
         assert w.ping().err == zkwire.OK
         time.sleep(MIN_TIMEOUT_MS / 1000 / 4)
     assert zk2.exists(p) is not None
+
+
+@pytest.mark.slow
+def test_kazoo_session_expires_during_partition(server, clients, zk2, root):
+    """Black-hole a kazoo client's traffic for longer than its session timeout: kazoo goes
+    SUSPENDED, the server expires the session and deletes its ephemeral, and when the partition
+    heals the server refuses the old session, kazoo reports LOST and starts a new session."""
+    proxy = PausableProxy(server)
+    try:
+        states = []
+        lost = threading.Event()
+        zk = clients(hosts=proxy.address, timeout=MIN_TIMEOUT_MS / 1000)
+
+        def listener(state):
+            states.append(state)
+            if state == KazooState.LOST:
+                lost.set()
+
+        zk.add_listener(listener)
+        old_sid = zk.client_id[0]
+        p = zk.create(f"{root}/e", ephemeral=True)
+        rec = Recorder()
+        assert zk2.exists(p, watch=rec) is not None
+        proxy.paused.set()
+        ev = rec.wait(1, timeout=(MIN_TIMEOUT_MS + 4 * TICK_MS) / 1000)
+        assert [(e.type, e.path) for e in ev] == [(EventType.DELETED, p)], "session did not expire"
+        proxy.paused.clear()
+        assert lost.wait(20), f"kazoo never saw its session expire: {states}"
+        assert KazooState.SUSPENDED in states
+        assert wait_until(lambda: zk.connected and zk.client_id and zk.client_id[0] != old_sid, 20)
+        assert zk.exists(p) is None
+    finally:
+        proxy.close()
