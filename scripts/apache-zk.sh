@@ -99,8 +99,7 @@ EOF
         -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$dir/conf/zoo.cfg" \
         >"$dir/zookeeper.out" 2>&1 </dev/null &
     echo $! >"$pidfile"
-    local i
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         if [ "$(fourlw ruok)" = "imok" ]; then
             echo "apache-zk.sh: Apache ZooKeeper up on 127.0.0.1:$port (pid $(cat "$pidfile"), dir $dir)"
             return 0
@@ -126,8 +125,7 @@ stop() {
         return 0
     fi
     kill "$pid"
-    local i
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done

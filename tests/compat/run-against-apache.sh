@@ -27,6 +27,7 @@ else:
 PYEOF
 ) || exit 1
 dir=$(mktemp -d "${TMPDIR:-/tmp}/apache-zk-compat.XXXXXX")
+# shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
     "$repo/scripts/apache-zk.sh" stop --port "$port" --dir "$dir" >/dev/null 2>&1 || true
     rm -rf "$dir"
@@ -39,4 +40,4 @@ rc=${PIPESTATUS[0]}
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "== run-against-apache: Apache ZooKeeper 3.8 on 127.0.0.1:$port, took $((ms / 1000)).$(( (ms % 1000) / 100 ))s, exit $rc"
 tail -n1 "$dir/run.out"  # the "N passed, M failed" line stays last
-exit $rc
+exit "$rc"
