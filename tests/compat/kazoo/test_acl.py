@@ -201,3 +201,17 @@ def test_auth_survives_kazoo_reconnect(clients, root):
         except Exception:  # noqa: BLE001 - ConnectionLoss while reconnecting
             time.sleep(0.1)
     pytest.fail("no successful read after reconnect")
+
+
+def test_auth_pipelined_between_requests(clients, root):
+    """kazoo matches the auth reply (xid -4) against its oldest pending request, so the server
+    must answer auth in order with the requests around it."""
+    c = clients()
+    p = c.create(f"{root}/n", b"v")
+    before = [c.get_async(p) for _ in range(5)]
+    auth = c.add_auth_async("digest", "dave:pw")
+    after = [c.get_async(p) for _ in range(5)]
+    assert all(r.get(timeout=10)[0] == b"v" for r in before + after)
+    assert auth.get(timeout=10) is True
+    q = c.create(f"{root}/mine", b"m", acl=[make_digest_acl("dave", "pw", all=True)])
+    assert c.get(q)[0] == b"m"

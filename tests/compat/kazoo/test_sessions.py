@@ -237,3 +237,36 @@ def test_kazoo_session_expires_during_partition(server, clients, zk2, root):
         assert zk.exists(p) is None
     finally:
         proxy.close()
+
+
+def test_set_watches2_restores_persistent_watches(clients, zk2, root):
+    """setWatches2 (op 105) re-registers persistent and recursive watches after a reconnect,
+    with no catch-up events for what changed meanwhile; standard lists still catch up."""
+    w = clients.wire()
+    tree = zk2.create(f"{root}/tree")
+    node = zk2.create(f"{root}/node", b"0")
+    data_w = zk2.create(f"{root}/data", b"0")
+    assert w.add_watch(tree, zkwire.ADD_WATCH_PERSISTENT_RECURSIVE) == zkwire.OK
+    assert w.add_watch(node, zkwire.ADD_WATCH_PERSISTENT) == zkwire.OK
+    assert w.get_data(data_w, watch=True)[0] == zkwire.OK
+    last = w.last_zxid
+    w.close_socket()
+
+    zk2.create(f"{tree}/during")   # persistent: no catch-up event
+    zk2.set(data_w, b"1")          # standard data watch: catch-up NodeDataChanged
+
+    assert w.connect() > 0
+    assert w.set_watches2(last, data=[data_w], persistent=[node], recursive=[tree]) == zkwire.OK
+    w.exists("/")
+    assert [(e.type, e.path) for e in w.events] == [(zkwire.NODE_DATA_CHANGED, data_w)]
+    w.events.clear()
+
+    zk2.create(f"{tree}/after")
+    zk2.set(node, b"1")
+    zk2.set(node, b"2")
+    w.exists("/")
+    assert [(e.type, e.path) for e in w.events] == [
+        (zkwire.NODE_CREATED, f"{tree}/after"),
+        (zkwire.NODE_DATA_CHANGED, node),
+        (zkwire.NODE_DATA_CHANGED, node),
+    ]

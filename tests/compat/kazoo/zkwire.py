@@ -402,6 +402,12 @@ class WireClient:
                 + enc_strings(list(child)))
         return self.call(SET_WATCHES, body, xid=-8).err
 
+    def set_watches2(self, relative_zxid, data=(), exist=(), child=(), persistent=(), recursive=()):
+        body = (enc_long(relative_zxid) + enc_strings(list(data)) + enc_strings(list(exist))
+                + enc_strings(list(child)) + enc_strings(list(persistent))
+                + enc_strings(list(recursive)))
+        return self.call(SET_WATCHES2, body, xid=-8).err
+
     def sync(self, path):
         rep = self.call(SYNC, enc_string(path))
         return rep.err, (rep.reader().string() if rep.err == OK else None)
