@@ -1,0 +1,142 @@
+"""Fixtures: the server under test comes from ZK_SERVER=host:port.
+
+Every test works under its own fresh node /compat/<test>-<random> (the `root` fixture), which
+is deleted afterwards, so tests neither see nor disturb each other's nodes and the suite can be
+run repeatedly against the same server.
+"""
+
+import os
+import re
+import signal
+import sys
+import uuid
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoAuthError, NoNodeError, NotEmptyError
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import zkwire  # noqa: E402
+from helpers import CLEANER_AUTH  # noqa: E402
+
+
+TEST_TIMEOUT = float(os.environ.get("ZK_TEST_TIMEOUT", "60"))
+
+
+class TestTimeout(Exception):
+    """Raised in the main thread when one test runs longer than ZK_TEST_TIMEOUT seconds."""
+
+
+@pytest.fixture(autouse=True)
+def per_test_timeout():
+    """A server that never answers must fail a test, not hang the suite."""
+    def on_alarm(signum, frame):
+        raise TestTimeout(f"test still running after {TEST_TIMEOUT:.0f}s (ZK_TEST_TIMEOUT)")
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(scope="session")
+def server():
+    hp = os.environ.get("ZK_SERVER")
+    if not hp:
+        pytest.exit("set ZK_SERVER=host:port to the server under test", returncode=4)
+    return hp
+
+
+@pytest.fixture(scope="session")
+def server_version(server):
+    """(major, minor, patch) from the srvr four-letter word, or None if it does not say."""
+    try:
+        first = zkwire.four_letter(server, "srvr").splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    m = re.match(r"Zookeeper version: (\d+)\.(\d+)\.(\d+)", first)
+    return tuple(int(x) for x in m.groups()) if m else None
+
+
+class Clients:
+    """Creates kazoo clients and closes every one of them at teardown."""
+
+    def __init__(self, server):
+        self.server = server
+        self.made = []
+
+    def __call__(self, timeout=10.0, start=True, **kw):
+        kw.setdefault("hosts", self.server)
+        c = KazooClient(timeout=timeout, **kw)
+        self.made.append(c)
+        if start:
+            c.start(timeout=15)
+        return c
+
+    def wire(self, **kw):
+        w = zkwire.WireClient(self.server, **kw)
+        self.made.append(w)
+        return w
+
+    def close_all(self):
+        for c in self.made:
+            try:
+                if isinstance(c, KazooClient):
+                    c.stop()
+                    c.close()
+                else:
+                    c.close()
+            except Exception:  # noqa: BLE001 - teardown must go on
+                pass
+
+
+@pytest.fixture
+def clients(server):
+    cs = Clients(server)
+    yield cs
+    cs.close_all()
+
+
+@pytest.fixture
+def zk(clients):
+    return clients()
+
+
+@pytest.fixture
+def zk2(clients):
+    return clients()
+
+
+def remove_tree(client, path):
+    """Delete a subtree, tolerating nodes whose ACL hides their children (leaves still go,
+    since deleting a node needs DELETE on its parent only)."""
+    try:
+        children = client.get_children(path)
+    except NoAuthError:
+        children = []
+    except NoNodeError:
+        return
+    for child in children:
+        remove_tree(client, f"{path}/{child}")
+    try:
+        client.delete(path)
+    except (NoNodeError, NoAuthError, NotEmptyError):
+        pass
+
+
+@pytest.fixture
+def root(request, server):
+    """A fresh persistent node for this test, removed (with its subtree) afterwards."""
+    admin = KazooClient(hosts=server, timeout=10.0)
+    admin.start(timeout=15)
+    admin.add_auth("digest", CLEANER_AUTH)
+    admin.ensure_path("/compat")
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", request.node.name)[:60]
+    path = f"/compat/{name}-{uuid.uuid4().hex[:8]}"
+    admin.create(path)
+    yield path
+    remove_tree(admin, path)
+    admin.stop()
+    admin.close()
