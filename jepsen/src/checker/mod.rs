@@ -6,6 +6,7 @@
 //! stops the check), and a violation is reported for the first failing partition in key order.
 
 mod cache;
+mod linearized;
 mod search;
 
 use std::collections::BTreeMap;
