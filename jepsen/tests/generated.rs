@@ -8,9 +8,10 @@ mod common;
 use common::gen::{register_history, Rng};
 use quickcheck::{QuickCheck, TestResult};
 use serde_json::{json, Value};
-use zoorepl_jepsen::models::Register;
+use zoorepl_jepsen::models::{Register, ZnodeSet};
 use zoorepl_jepsen::{
-    check, pair, CheckOptions, Event, EventType, Model, Operation, Outcome, Transition, Verdict,
+    check, pair, CheckOptions, Event, EventType, Model, ModelOp, Operation, Outcome, Transition,
+    Verdict,
 };
 
 fn verdict(events: &[Event]) -> Verdict {
@@ -82,33 +83,31 @@ fn swapping_two_sequential_writes_is_found(seed: u64, procs: u8, ops: u8) -> Tes
 }
 
 /// Exhaustive search over every order that respects real time; `info` operations may be left
-/// out. Independent of the checker except for the model's `step`.
-fn brute_force(ops: &[Operation]) -> bool {
-    let model = Register::new();
+/// out. Independent of the checker except for the model's `step`. One partition only.
+fn brute_force<M: Model>(model: &M, ops: &[Operation]) -> bool {
     let parsed: Vec<_> = ops
         .iter()
-        .filter_map(|op| model.parse(op).expect("register ops").map(|p| (p, op)))
+        .filter_map(|op| model.parse(op).expect("model ops").map(|p| (p, op)))
         .collect();
-    let ret = |i: usize| parsed[i].0.output.as_ref().and(parsed[i].1.ret);
-    fn dfs<F: Fn(usize) -> Option<usize>>(
-        model: &Register,
-        parsed: &[(zoorepl_jepsen::ModelOp<Register>, &Operation)],
-        ret: &F,
-        state: <Register as Model>::State,
+    fn dfs<M: Model>(
+        model: &M,
+        parsed: &[(ModelOp<M>, &Operation)],
+        state: M::State,
         done: &mut Vec<bool>,
     ) -> bool {
         let open: Vec<usize> = (0..parsed.len()).filter(|&i| !done[i]).collect();
+        let ret = |i: usize| parsed[i].0.output.as_ref().and(parsed[i].1.ret);
         let Some(deadline) = open.iter().filter_map(|&i| ret(i)).min() else {
             return true;
         };
         for &i in open.iter().filter(|&&i| parsed[i].1.call < deadline) {
             let next = match model.step(&state, &parsed[i].0.input, parsed[i].0.output.as_ref()) {
                 Transition::Impossible => continue,
-                Transition::Same => state,
+                Transition::Same => state.clone(),
                 Transition::To(s) => s,
             };
             done[i] = true;
-            let found = dfs(model, parsed, ret, next, done);
+            let found = dfs(model, parsed, next, done);
             done[i] = false;
             if found {
                 return true;
@@ -116,13 +115,7 @@ fn brute_force(ops: &[Operation]) -> bool {
         }
         false
     }
-    dfs(
-        &model,
-        &parsed,
-        &ret,
-        model.init(),
-        &mut vec![false; parsed.len()],
-    )
+    dfs(model, &parsed, model.init(), &mut vec![false; parsed.len()])
 }
 
 /// Small histories with arbitrary (mostly wrong) results: 3 processes, values 0 to 2.
@@ -168,12 +161,70 @@ fn arbitrary_history(seed: u64) -> Vec<Event> {
 fn checker_agrees_with_brute_force(seed: u64) -> bool {
     let events = arbitrary_history(seed);
     let ops = pair(&events).expect("pairs");
-    let expected = if brute_force(&ops) {
+    let expected = if brute_force(&Register::new(), &ops) {
         Verdict::Linearizable
     } else {
         Verdict::NotLinearizable
     };
     verdict(&events) == expected
+}
+
+/// Small set histories with arbitrary results: create, delete, exists and children on two
+/// children of one parent, from 3 processes.
+fn arbitrary_set_history(seed: u64) -> Vec<Event> {
+    let mut rng = Rng(seed);
+    let mut events = Vec::new();
+    let mut open: Vec<Option<(&str, &str)>> = vec![None; 3];
+    let mut issued = 0;
+    while issued < 7 || open.iter().any(Option::is_some) {
+        let p = rng.below(3) as usize;
+        if let Some((f, key)) = open[p].take() {
+            let kinds = [
+                EventType::Ok,
+                EventType::Ok,
+                EventType::Fail,
+                EventType::Info,
+            ];
+            let value = match f {
+                "exists" => json!(rng.below(2) == 0),
+                "children" => [json!(["a"]), json!(["b"]), json!(["a", "b"]), json!([])]
+                    [rng.below(4) as usize]
+                    .clone(),
+                _ => Value::Null,
+            };
+            events.push(Event::complete(
+                p as u64,
+                kinds[rng.below(4) as usize],
+                f,
+                Some(key),
+                value,
+            ));
+        } else if issued < 7 {
+            issued += 1;
+            let f = ["create", "delete", "exists", "children"][rng.below(4) as usize];
+            let key = if f == "children" {
+                "/s"
+            } else {
+                ["/s/a", "/s/b"][rng.below(2) as usize]
+            };
+            events.push(Event::invoke(p as u64, f, Some(key), Value::Null));
+            open[p] = Some((f, key));
+        }
+    }
+    events
+}
+
+fn set_checker_agrees_with_brute_force(seed: u64) -> bool {
+    let ops = pair(&arbitrary_set_history(seed)).expect("pairs");
+    let expected = if brute_force(&ZnodeSet, &ops) {
+        Verdict::Linearizable
+    } else {
+        Verdict::NotLinearizable
+    };
+    check(&ZnodeSet, &ops, &CheckOptions::default())
+        .expect("set ops")
+        .verdict
+        == expected
 }
 
 #[test]
@@ -200,16 +251,33 @@ fn quickcheck_swapped_writes_are_not_linearizable() {
 #[test]
 fn quickcheck_checker_agrees_with_brute_force() {
     QuickCheck::new()
-        .tests(1000)
+        .tests(2000)
         .quickcheck(checker_agrees_with_brute_force as fn(u64) -> bool);
 }
 
 #[test]
+fn quickcheck_set_checker_agrees_with_brute_force() {
+    QuickCheck::new()
+        .tests(2000)
+        .quickcheck(set_checker_agrees_with_brute_force as fn(u64) -> bool);
+}
+
+#[test]
 fn brute_force_sees_both_verdicts() {
-    // Guards the cross-check above against a generator that only makes one kind of history.
-    let verdicts: Vec<bool> = (0..200)
-        .map(|s| brute_force(&pair(&arbitrary_history(s)).expect("pairs")))
+    // Guards the cross-checks above against generators that only make one kind of history.
+    let register: Vec<bool> = (0..200)
+        .map(|s| {
+            brute_force(
+                &Register::new(),
+                &pair(&arbitrary_history(s)).expect("pairs"),
+            )
+        })
         .collect();
-    assert!(verdicts.iter().filter(|&&v| v).count() > 20);
-    assert!(verdicts.iter().filter(|&&v| !v).count() > 20);
+    let set: Vec<bool> = (0..200)
+        .map(|s| brute_force(&ZnodeSet, &pair(&arbitrary_set_history(s)).expect("pairs")))
+        .collect();
+    for verdicts in [register, set] {
+        let yes = verdicts.iter().filter(|&&v| v).count();
+        assert!(yes > 10 && yes < 190, "{yes} of 200 linearizable");
+    }
 }
