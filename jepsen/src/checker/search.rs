@@ -28,6 +28,8 @@ const UNSET: u32 = u32::MAX - 1;
 /// The dense transition table holds at most this many entries (16 MiB); states past it use
 /// the sparse map.
 const DENSE_TRANSITIONS_MAX: usize = 1 << 22;
+/// The dense table grows by this many states' rows at a time (so it is never copied).
+const STATES_PER_CHUNK: usize = 64;
 /// How many search steps run between looks at the clock and the cancel flag.
 const STEPS_PER_POLL: u64 = 1 << 12;
 
@@ -93,8 +95,9 @@ pub(crate) struct Search<'a, M: Model> {
     pub(crate) states: Vec<M::State>,
     state_heads: FxHashMap<u64, u32>,
     state_chain: Vec<u32>,
-    /// Transitions by `state * ops + op` for the first states, then by key in the map.
-    dense: Vec<u32>,
+    /// Transitions of the first states in chunks of rows (`[state / 64][state % 64 * ops +
+    /// op]`), then by key in the map.
+    dense: Vec<Box<[u32]>>,
     dense_states_max: usize,
     sparse: FxHashMap<u64, u32>,
     cache: ConfigCache,
@@ -196,21 +199,25 @@ impl<'a, M: Model> Search<'a, M> {
     }
 
     /// The state after `op` in `state`, or `NONE` when its result is impossible there.
+    #[inline(always)]
     fn transition(&mut self, state: u32, op: u32) -> u32 {
-        let n = self.ops.len();
-        let dense = (state as usize) < self.dense_states_max;
-        let index = state as usize * n + op as usize;
-        let known = if dense {
-            self.dense.get(index).copied().unwrap_or(UNSET)
+        let known = if (state as usize) < self.dense_states_max {
+            let chunk = state as usize / STATES_PER_CHUNK;
+            let index = (state as usize % STATES_PER_CHUNK) * self.ops.len() + op as usize;
+            self.dense.get(chunk).map_or(UNSET, |rows| rows[index])
         } else {
-            self.sparse
-                .get(&((u64::from(state) << 32) | u64::from(op)))
-                .copied()
-                .unwrap_or(UNSET)
+            let key = (u64::from(state) << 32) | u64::from(op);
+            self.sparse.get(&key).copied().unwrap_or(UNSET)
         };
         if known != UNSET {
             return known;
         }
+        self.transition_compute(state, op)
+    }
+
+    /// Runs the model for a transition not seen before, and remembers the result.
+    #[inline(never)]
+    fn transition_compute(&mut self, state: u32, op: u32) -> u32 {
         let o = &self.ops[op as usize];
         let to = match self
             .model
@@ -226,11 +233,14 @@ impl<'a, M: Model> Search<'a, M> {
             Transition::Same => state,
             Transition::To(next) => self.intern(next),
         };
-        if dense {
-            if self.dense.len() <= index {
-                self.dense.resize((state as usize + 1) * n, UNSET);
+        let n = self.ops.len();
+        if (state as usize) < self.dense_states_max {
+            let chunk = state as usize / STATES_PER_CHUNK;
+            while self.dense.len() <= chunk {
+                self.dense
+                    .push(vec![UNSET; STATES_PER_CHUNK * n].into_boxed_slice());
             }
-            self.dense[index] = to;
+            self.dense[chunk][(state as usize % STATES_PER_CHUNK) * n + op as usize] = to;
         } else {
             self.sparse
                 .insert((u64::from(state) << 32) | u64::from(op), to);
