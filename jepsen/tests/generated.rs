@@ -8,7 +8,7 @@ mod common;
 use common::gen::{register_history, Rng};
 use quickcheck::{QuickCheck, TestResult};
 use serde_json::{json, Value};
-use zoorepl_jepsen::models::{Register, ZnodeSet};
+use zoorepl_jepsen::models::{Register, SequentialQueue, ZnodeSet};
 use zoorepl_jepsen::{
     check, pair, CheckOptions, Event, EventType, Model, ModelOp, Operation, Outcome, Transition,
     Verdict,
@@ -227,6 +227,71 @@ fn set_checker_agrees_with_brute_force(seed: u64) -> bool {
         == expected
 }
 
+/// Small queue histories with arbitrary results: enqueue (sequence 0 to 2), dequeue of 0 to
+/// 2, children, from 3 processes.
+fn arbitrary_queue_history(seed: u64) -> Vec<Event> {
+    let mut rng = Rng(seed);
+    let mut events = Vec::new();
+    let mut open: Vec<Option<&str>> = vec![None; 3];
+    let mut issued = 0;
+    while issued < 7 || open.iter().any(Option::is_some) {
+        let p = rng.below(3) as usize;
+        if let Some(f) = open[p].take() {
+            let kinds = [
+                EventType::Ok,
+                EventType::Ok,
+                EventType::Fail,
+                EventType::Info,
+            ];
+            let value = match f {
+                "enqueue" => json!(rng.below(3)),
+                "children" => [json!([0]), json!([1]), json!([0, 1]), json!([])]
+                    [rng.below(4) as usize]
+                    .clone(),
+                _ => Value::Null,
+            };
+            events.push(Event::complete(
+                p as u64,
+                kinds[rng.below(4) as usize],
+                f,
+                Some("/q"),
+                value,
+            ));
+        } else if issued < 7 {
+            issued += 1;
+            let f = ["enqueue", "enqueue", "dequeue", "children"][rng.below(4) as usize];
+            let args = if f == "dequeue" {
+                json!(rng.below(3))
+            } else {
+                Value::Null
+            };
+            events.push(Event::invoke(p as u64, f, Some("/q"), args));
+            open[p] = Some(f);
+        }
+    }
+    events
+}
+
+fn queue_checker_agrees_with_brute_force(seed: u64) -> bool {
+    let ops = pair(&arbitrary_queue_history(seed)).expect("pairs");
+    let expected = if brute_force(&SequentialQueue, &ops) {
+        Verdict::Linearizable
+    } else {
+        Verdict::NotLinearizable
+    };
+    check(&SequentialQueue, &ops, &CheckOptions::default())
+        .expect("queue ops")
+        .verdict
+        == expected
+}
+
+#[test]
+fn quickcheck_queue_checker_agrees_with_brute_force() {
+    QuickCheck::new()
+        .tests(2000)
+        .quickcheck(queue_checker_agrees_with_brute_force as fn(u64) -> bool);
+}
+
 #[test]
 fn quickcheck_generated_histories_are_linearizable() {
     QuickCheck::new()
@@ -276,7 +341,15 @@ fn brute_force_sees_both_verdicts() {
     let set: Vec<bool> = (0..200)
         .map(|s| brute_force(&ZnodeSet, &pair(&arbitrary_set_history(s)).expect("pairs")))
         .collect();
-    for verdicts in [register, set] {
+    let queue: Vec<bool> = (0..200)
+        .map(|s| {
+            brute_force(
+                &SequentialQueue,
+                &pair(&arbitrary_queue_history(s)).expect("pairs"),
+            )
+        })
+        .collect();
+    for verdicts in [register, set, queue] {
         let yes = verdicts.iter().filter(|&&v| v).count();
         assert!(yes > 10 && yes < 190, "{yes} of 200 linearizable");
     }
