@@ -1,14 +1,14 @@
 //! quickcheck: histories generated against a correct register are linearizable, and the
 //! same histories with one read changed to a never-written value, or with two
-//! non-overlapping writes swapped, are not. A brute-force checker cross-checks the verdicts on
-//! small histories with arbitrary results.
+//! non-overlapping writes swapped, are not. A brute-force checker cross-checks the verdicts of
+//! every model on small histories with arbitrary results.
 
 mod common;
 
 use common::gen::{register_history, Rng};
 use quickcheck::{QuickCheck, TestResult};
 use serde_json::{json, Value};
-use zoorepl_jepsen::models::{Register, SequentialQueue, ZnodeSet};
+use zoorepl_jepsen::models::{KvMap, Register, SequentialQueue, ZnodeSet};
 use zoorepl_jepsen::{
     check, pair, CheckOptions, Event, EventType, Model, ModelOp, Operation, Outcome, Transition,
     Verdict,
@@ -22,7 +22,7 @@ fn verdict(events: &[Event]) -> Verdict {
 }
 
 fn sizes(procs: u8, ops: u8) -> (usize, usize) {
-    (1 + usize::from(procs % 5), 1 + usize::from(ops % 40))
+    (1 + usize::from(procs % 12), 1 + usize::from(ops % 60))
 }
 
 fn generated_histories_are_linearizable(seed: u64, procs: u8, ops: u8) -> bool {
@@ -285,6 +285,69 @@ fn queue_checker_agrees_with_brute_force(seed: u64) -> bool {
         == expected
 }
 
+/// Small single-key kv histories with arbitrary results: put, append and get of short strings.
+fn arbitrary_kv_history(seed: u64) -> Vec<Event> {
+    let mut rng = Rng(seed);
+    let mut events = Vec::new();
+    let mut open: Vec<Option<(&str, Value)>> = vec![None; 3];
+    let mut issued = 0;
+    let pieces = ["", "a", "b", "ab", "ba"];
+    while issued < 7 || open.iter().any(Option::is_some) {
+        let p = rng.below(3) as usize;
+        if let Some((f, args)) = open[p].take() {
+            let kinds = [
+                EventType::Ok,
+                EventType::Ok,
+                EventType::Fail,
+                EventType::Info,
+            ];
+            let value = if f == "get" {
+                json!(pieces[rng.below(5) as usize])
+            } else {
+                args
+            };
+            events.push(Event::complete(
+                p as u64,
+                kinds[rng.below(4) as usize],
+                f,
+                Some("k"),
+                value,
+            ));
+        } else if issued < 7 {
+            issued += 1;
+            let f = ["put", "append", "get"][rng.below(3) as usize];
+            let args = if f == "get" {
+                Value::Null
+            } else {
+                json!(pieces[1 + rng.below(2) as usize])
+            };
+            events.push(Event::invoke(p as u64, f, Some("k"), args.clone()));
+            open[p] = Some((f, args));
+        }
+    }
+    events
+}
+
+fn kv_checker_agrees_with_brute_force(seed: u64) -> bool {
+    let ops = pair(&arbitrary_kv_history(seed)).expect("pairs");
+    let expected = if brute_force(&KvMap, &ops) {
+        Verdict::Linearizable
+    } else {
+        Verdict::NotLinearizable
+    };
+    check(&KvMap, &ops, &CheckOptions::default())
+        .expect("kv ops")
+        .verdict
+        == expected
+}
+
+#[test]
+fn quickcheck_kv_checker_agrees_with_brute_force() {
+    QuickCheck::new()
+        .tests(2000)
+        .quickcheck(kv_checker_agrees_with_brute_force as fn(u64) -> bool);
+}
+
 #[test]
 fn quickcheck_queue_checker_agrees_with_brute_force() {
     QuickCheck::new()
@@ -349,7 +412,10 @@ fn brute_force_sees_both_verdicts() {
             )
         })
         .collect();
-    for verdicts in [register, set, queue] {
+    let kv: Vec<bool> = (0..200)
+        .map(|s| brute_force(&KvMap, &pair(&arbitrary_kv_history(s)).expect("pairs")))
+        .collect();
+    for verdicts in [register, set, queue, kv] {
         let yes = verdicts.iter().filter(|&&v| v).count();
         assert!(yes > 10 && yes < 190, "{yes} of 200 linearizable");
     }
