@@ -108,6 +108,7 @@ pub(crate) struct Search<'a, M: Model> {
     stack: Vec<Frame>,
     /// Per op: the model says it never changes the state (see `run`).
     read_only: Vec<bool>,
+    any_read_only: bool,
     zobrist: Vec<u64>,
 }
 
@@ -157,6 +158,7 @@ impl<'a, M: Model> Search<'a, M> {
             linearized: LinearizedSet::new(ops.iter().map(|o| o.ret.is_none())),
             key: Vec::new(),
             stack: Vec::new(),
+            any_read_only: false,
             read_only: ops
                 .iter()
                 .map(|o| model.read_only(&o.input, o.output.as_ref()))
@@ -177,6 +179,7 @@ impl<'a, M: Model> Search<'a, M> {
             };
             slot[op as usize] = node as u32;
         }
+        s.any_read_only = s.read_only.contains(&true);
         s
     }
 
@@ -374,6 +377,10 @@ impl<'a, M: Model> Search<'a, M> {
     /// now, one after another (see `run`). Returns true when the configuration is known to
     /// fail; otherwise leaves `at` at the head of the list.
     fn force_read_only(&mut self, at: &mut Cursor) -> bool {
+        at.node = self.next[0];
+        if !self.any_read_only {
+            return false;
+        }
         let mut node = self.next[0];
         while self.node_call[node as usize] {
             let op = self.node_op[node as usize];
