@@ -35,6 +35,14 @@ pub trait Model: Sync {
         output: Option<&Self::Output>,
     ) -> Transition<Self::State>;
 
+    /// Whether the operation, with this result, leaves the state unchanged in every state
+    /// where it is possible (a read; a CAS that failed). The checker then linearizes it as
+    /// soon as it can, without trying other orders. `false` is always safe.
+    fn read_only(&self, input: &Self::Input, output: Option<&Self::Output>) -> bool {
+        let _ = (input, output);
+        false
+    }
+
     /// Converts a history operation. `Ok(None)` drops it: it neither changed nor observed
     /// the state (a failed write, a read with an unknown result).
     fn parse(&self, op: &Operation) -> Result<Option<ModelOp<Self>>, ModelError>;

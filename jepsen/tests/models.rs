@@ -200,3 +200,23 @@ fn unknown_operations_are_errors() {
     assert!(check(&SequentialQueue, &ops, &CheckOptions::default()).is_err());
     assert!(check(&KvMap, &ops, &CheckOptions::default()).is_err());
 }
+
+#[test]
+fn rewriting_the_held_value_is_not_read_only() {
+    // postmortem: an early version linearized every operation that left the state unchanged
+    // as soon as possible and never reordered it. A write of the value the register already
+    // holds leaves the state unchanged now but not later (after `write(2)`), so this
+    // linearizable history was reported as not linearizable. Only operations that never
+    // change the state (`Model::read_only`) may be forced.
+    let h = [
+        ev(0, "invoke", "write", "r", "1"),
+        ev(0, "ok", "write", "r", "1"),
+        ev(0, "invoke", "write", "r", "1"),
+        ev(1, "invoke", "write", "r", "2"),
+        ev(0, "ok", "write", "r", "1"),
+        ev(1, "ok", "write", "r", "2"),
+        ev(2, "invoke", "read", "r", "null"),
+        ev(2, "ok", "read", "r", "1"),
+    ];
+    assert_eq!(verdict(&Register::new(), &lines(&h)), Verdict::Linearizable);
+}

@@ -1,9 +1,10 @@
 //! The set of configurations (linearized operations, state) already explored.
 //!
 //! Open addressing with linear probing; each slot holds the whole configuration inline
-//! (hash, state id + 1, bit set words), so a probe usually touches one cache line. The caller
-//! supplies the hash (Zobrist over the bit set, mixed with the state id); equality is always
-//! checked on the full bit set and state.
+//! (hash, state id + 1, the linearized set's key padded with zeros), so a probe usually
+//! touches one cache line. Slots widen when a longer key arrives. The caller supplies the hash
+//! (Zobrist over the set, mixed with the state id); equality is always checked on the full
+//! key and state.
 
 pub(crate) struct ConfigCache {
     words: usize,
@@ -16,9 +17,9 @@ pub(crate) struct ConfigCache {
 const CAPACITY_LOG2_MIN: u32 = 10;
 
 impl ConfigCache {
-    /// An empty cache for bit sets of `words` 64-bit words.
+    /// An empty cache with room for keys of `words` 64-bit words.
     pub(crate) fn new(words: usize) -> Self {
-        assert!(words > 0, "a bit set has at least one word");
+        assert!(words > 0, "a key has at least one word");
         let stride = words + 2;
         Self {
             words,
@@ -43,9 +44,12 @@ impl ConfigCache {
         self.table.len() / self.stride
     }
 
-    /// Inserts the configuration; returns false when it was already there.
-    pub(crate) fn insert(&mut self, hash: u64, state: u32, bits: &[u64]) -> bool {
-        debug_assert_eq!(bits.len(), self.words);
+    /// Inserts the configuration; returns false when it was already there. `key` has no
+    /// trailing zero words (except a lone header word).
+    pub(crate) fn insert(&mut self, hash: u64, state: u32, key: &[u64]) -> bool {
+        if key.len() > self.words {
+            self.widen(key.len().max(self.words + self.words / 2));
+        }
         if (self.len + 1) * 2 > self.capacity() {
             self.grow();
         }
@@ -58,14 +62,32 @@ impl ConfigCache {
             if entry[1] == 0 {
                 entry[0] = hash;
                 entry[1] = tag;
-                entry[2..].copy_from_slice(bits);
+                entry[2..2 + key.len()].copy_from_slice(key);
                 self.len += 1;
                 return true;
             }
-            if entry[0] == hash && entry[1] == tag && entry[2..] == *bits {
+            if entry[0] == hash
+                && entry[1] == tag
+                && entry[2..2 + key.len()] == *key
+                && entry[2 + key.len()..].iter().all(|&w| w == 0)
+            {
                 return false;
             }
             slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Rebuilds the table with room for keys of `words` words.
+    fn widen(&mut self, words: usize) {
+        assert!(words > self.words, "widening grows the slots");
+        let old_stride = self.stride;
+        let old = std::mem::take(&mut self.table);
+        self.words = words;
+        self.stride = words + 2;
+        self.table = vec![0; (old.len() / old_stride) * self.stride];
+        for (slot, entry) in old.chunks_exact(old_stride).enumerate() {
+            let base = slot * self.stride;
+            self.table[base..base + old_stride].copy_from_slice(entry);
         }
     }
 
@@ -93,6 +115,18 @@ impl ConfigCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn widening_keeps_entries_and_padding_keeps_keys_apart() {
+        let mut cache = ConfigCache::new(1);
+        assert!(cache.insert(1, 0, &[5]));
+        assert!(cache.insert(2, 0, &[5, 6, 7]));
+        assert!(!cache.insert(1, 0, &[5]));
+        assert!(!cache.insert(2, 0, &[5, 6, 7]));
+        assert!(cache.insert(2, 0, &[5, 6]));
+        assert!(cache.insert(1, 0, &[5, 6, 7]));
+        assert_eq!(cache.len(), 4);
+    }
 
     #[test]
     fn insert_reports_duplicates_even_with_equal_hashes() {

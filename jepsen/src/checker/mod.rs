@@ -6,6 +6,7 @@
 //! stops the check), and a violation is reported for the first failing partition in key order.
 
 mod cache;
+mod linearized;
 mod search;
 
 use std::collections::BTreeMap;
@@ -169,7 +170,7 @@ pub struct CheckResult {
     pub failure: Option<Failure>,
     /// Partitions searched.
     pub partitions: usize,
-    /// Distinct configurations explored, over all finished partitions.
+    /// Distinct configurations explored, over all partitions.
     pub configurations: u64,
     /// Wall time of the search.
     pub elapsed: Duration,
@@ -190,7 +191,7 @@ pub fn check<M: Model>(
 enum PartResult {
     Linearizable(u64),
     Violation(Failure, u64),
-    Stopped(Stop),
+    Stopped(Stop, u64),
 }
 
 /// Checks a prepared history.
@@ -273,7 +274,8 @@ fn summarize(results: Vec<Option<PartResult>>, elapsed: Duration) -> CheckResult
                 result.verdict = Verdict::NotLinearizable;
                 result.failure.get_or_insert(failure);
             }
-            PartResult::Stopped(stop) => {
+            PartResult::Stopped(stop, n) => {
+                result.configurations += n;
                 if result.verdict == Verdict::Linearizable {
                     result.verdict = Verdict::Unknown;
                 }
@@ -297,7 +299,7 @@ fn search_partition<M: Model>(
     let configurations = search.configurations() as u64;
     match end {
         SearchEnd::Linearizable => PartResult::Linearizable(configurations),
-        SearchEnd::Stopped(stop) => PartResult::Stopped(stop),
+        SearchEnd::Stopped(stop) => PartResult::Stopped(stop, configurations),
         SearchEnd::Violation(v) => {
             let describe = |i: usize| model.describe_op(&ops[i].input, ops[i].output.as_ref());
             let linearization: Vec<LinearizedStep> = v

@@ -17,6 +17,7 @@ use std::hash::BuildHasher;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::cache::ConfigCache;
+use super::linearized::LinearizedSet;
 use super::{PartOp, Stop};
 use crate::model::{Model, Transition};
 
@@ -27,6 +28,8 @@ const UNSET: u32 = u32::MAX - 1;
 /// The dense transition table holds at most this many entries (16 MiB); states past it use
 /// the sparse map.
 const DENSE_TRANSITIONS_MAX: usize = 1 << 22;
+/// The dense table grows by this many states' rows at a time (so it is never copied).
+const STATES_PER_CHUNK: usize = 64;
 /// How many search steps run between looks at the clock and the cancel flag.
 const STEPS_PER_POLL: u64 = 1 << 12;
 
@@ -57,6 +60,24 @@ pub(crate) struct Limits<'a> {
     pub(crate) steps: &'a AtomicU64,
 }
 
+/// Where the search is: the state, the Zobrist hash of the linearized set, how many
+/// operations with a known result are not linearized yet, and the list entry to look at.
+struct Cursor {
+    state: u32,
+    hash: u64,
+    remaining: usize,
+    node: u32,
+}
+
+/// One linearized operation on the search stack.
+struct Frame {
+    op: u32,
+    /// The state before it.
+    before: u32,
+    /// It left the state unchanged, so it was not a choice (see `Search::run`).
+    forced: bool,
+}
+
 pub(crate) struct Search<'a, M: Model> {
     model: &'a M,
     ops: &'a [PartOp<M>],
@@ -74,12 +95,20 @@ pub(crate) struct Search<'a, M: Model> {
     pub(crate) states: Vec<M::State>,
     state_heads: FxHashMap<u64, u32>,
     state_chain: Vec<u32>,
-    /// Transitions by `state * ops + op` for the first states, then by key in the map.
-    dense: Vec<u32>,
+    /// Transitions of the first states in chunks of rows (`[state / 64][state % 64 * ops +
+    /// op]`), then by key in the map.
+    dense: Vec<Box<[u32]>>,
     dense_states_max: usize,
     sparse: FxHashMap<u64, u32>,
     cache: ConfigCache,
-    bits: Vec<u64>,
+    linearized: LinearizedSet,
+    /// The key of `linearized`, rebuilt for each cache lookup.
+    key: Vec<u64>,
+    /// The operations linearized, in order, each with the state before it.
+    stack: Vec<Frame>,
+    /// Per op: the model says it never changes the state (see `run`).
+    read_only: Vec<bool>,
+    any_read_only: bool,
     zobrist: Vec<u64>,
 }
 
@@ -125,8 +154,15 @@ impl<'a, M: Model> Search<'a, M> {
             dense: Vec::new(),
             dense_states_max: DENSE_TRANSITIONS_MAX / ops.len().max(1),
             sparse: FxHashMap::default(),
-            cache: ConfigCache::new(ops.len().div_ceil(64).max(1)),
-            bits: vec![0; ops.len().div_ceil(64).max(1)],
+            cache: ConfigCache::new(2),
+            linearized: LinearizedSet::new(ops.iter().map(|o| o.ret.is_none())),
+            key: Vec::new(),
+            stack: Vec::new(),
+            any_read_only: false,
+            read_only: ops
+                .iter()
+                .map(|o| model.read_only(&o.input, o.output.as_ref()))
+                .collect(),
             zobrist: (0..u64::from(n))
                 .map(|i| splitmix64(i.wrapping_mul(0xA24B_AED4_963E_E407)))
                 .collect(),
@@ -143,6 +179,7 @@ impl<'a, M: Model> Search<'a, M> {
             };
             slot[op as usize] = node as u32;
         }
+        s.any_read_only = s.read_only.contains(&true);
         s
     }
 
@@ -165,21 +202,25 @@ impl<'a, M: Model> Search<'a, M> {
     }
 
     /// The state after `op` in `state`, or `NONE` when its result is impossible there.
+    #[inline(always)]
     fn transition(&mut self, state: u32, op: u32) -> u32 {
-        let n = self.ops.len();
-        let dense = (state as usize) < self.dense_states_max;
-        let index = state as usize * n + op as usize;
-        let known = if dense {
-            self.dense.get(index).copied().unwrap_or(UNSET)
+        let known = if (state as usize) < self.dense_states_max {
+            let chunk = state as usize / STATES_PER_CHUNK;
+            let index = (state as usize % STATES_PER_CHUNK) * self.ops.len() + op as usize;
+            self.dense.get(chunk).map_or(UNSET, |rows| rows[index])
         } else {
-            self.sparse
-                .get(&((u64::from(state) << 32) | u64::from(op)))
-                .copied()
-                .unwrap_or(UNSET)
+            let key = (u64::from(state) << 32) | u64::from(op);
+            self.sparse.get(&key).copied().unwrap_or(UNSET)
         };
         if known != UNSET {
             return known;
         }
+        self.transition_compute(state, op)
+    }
+
+    /// Runs the model for a transition not seen before, and remembers the result.
+    #[inline(never)]
+    fn transition_compute(&mut self, state: u32, op: u32) -> u32 {
         let o = &self.ops[op as usize];
         let to = match self
             .model
@@ -195,11 +236,14 @@ impl<'a, M: Model> Search<'a, M> {
             Transition::Same => state,
             Transition::To(next) => self.intern(next),
         };
-        if dense {
-            if self.dense.len() <= index {
-                self.dense.resize((state as usize + 1) * n, UNSET);
+        let n = self.ops.len();
+        if (state as usize) < self.dense_states_max {
+            let chunk = state as usize / STATES_PER_CHUNK;
+            while self.dense.len() <= chunk {
+                self.dense
+                    .push(vec![UNSET; STATES_PER_CHUNK * n].into_boxed_slice());
             }
-            self.dense[index] = to;
+            self.dense[chunk][(state as usize % STATES_PER_CHUNK) * n + op as usize] = to;
         } else {
             self.sparse
                 .insert((u64::from(state) << 32) | u64::from(op), to);
@@ -228,23 +272,40 @@ impl<'a, M: Model> Search<'a, M> {
         }
     }
 
-    fn flip(&mut self, op: u32) {
-        self.bits[op as usize / 64] ^= 1 << (op % 64);
+    /// Inserts the configuration (the current linearized set, `state`) into the cache;
+    /// returns false when it was already there.
+    fn remember(&mut self, hash: u64, state: u32) -> bool {
+        self.linearized.key(&mut self.key);
+        self.cache.insert(hash ^ state_mix(state), state, &self.key)
     }
 
     /// Runs the search to its end.
+    ///
+    /// One reduction on top of WGL: when the next operation leaves the state unchanged in
+    /// every state where it is possible (`Model::read_only`: a read, a failed CAS),
+    /// linearizing it as soon as it is possible loses nothing. Any linearization from here
+    /// can be reordered to put it first, since it changes no state and every operation that
+    /// must precede it is already linearized. So the configuration with it added succeeds
+    /// exactly when this one does: it is pushed as `forced`, and when it fails the search
+    /// backtracks past this configuration too instead of trying the other operations here.
+    /// This keeps concurrent reads from multiplying configurations by every subset of them.
     pub(crate) fn run(&mut self, limits: &Limits<'_>) -> SearchEnd {
         let tail = (self.next.len() - 1) as u32;
-        let mut remaining = self.ops.iter().filter(|o| o.ret.is_some()).count();
-        let mut state = self.intern(self.model.init());
-        let mut bits_hash = 0_u64;
-        let empty = self.bits.clone();
-        self.cache.insert(state_mix(state), state, &empty);
-        let mut stack: Vec<(u32, u32)> = Vec::new();
+        let init = self.intern(self.model.init());
+        let mut at = Cursor {
+            state: init,
+            hash: 0,
+            remaining: 0,
+            node: self.next[0],
+        };
+        at.remaining = self.ops.iter().filter(|o| o.ret.is_some()).count();
+        self.remember(at.hash, at.state);
         let mut best: Option<Violation> = None;
-        let mut node = self.next[0];
         let mut steps = 0_u64;
-        while remaining > 0 {
+        if self.force_read_only(&mut at) && !self.backtrack(&mut at) {
+            unreachable!("the initial configuration is new, so forcing cannot fail it");
+        }
+        while at.remaining > 0 {
             steps += 1;
             if steps & (STEPS_PER_POLL - 1) == 0 {
                 if let Some(stop) = self.should_stop(limits) {
@@ -252,54 +313,110 @@ impl<'a, M: Model> Search<'a, M> {
                 }
             }
             assert!(
-                node != tail,
+                at.node != tail,
                 "a return entry remains while an op with a known result is unlinearized"
             );
-            let op = self.node_op[node as usize];
-            if self.node_call[node as usize] {
-                let to = self.transition(state, op);
-                if to != NONE {
-                    self.flip(op);
-                    let hash = bits_hash ^ self.zobrist[op as usize];
-                    if self.cache.insert(hash ^ state_mix(to), to, &self.bits) {
-                        stack.push((op, state));
-                        self.lift(op);
-                        state = to;
-                        bits_hash = hash;
-                        remaining -= usize::from(self.ops[op as usize].ret.is_some());
-                        node = self.next[0];
-                        continue;
-                    }
-                    self.flip(op);
-                }
-                node = self.next[node as usize];
+            let op = self.node_op[at.node as usize];
+            let fails_here = if self.node_call[at.node as usize] {
+                self.try_call(&mut at, op)
             } else {
-                let event = self.node_event[node as usize];
+                let event = self.node_event[at.node as usize];
                 if best.as_ref().is_none_or(|b| event > b.event) {
-                    best = Some(Self::snapshot(&stack, state, op, event));
+                    best = Some(self.snapshot(at.state, op, event));
                 }
-                let Some((top, before)) = stack.pop() else {
-                    return SearchEnd::Violation(best.expect("recorded just above"));
-                };
-                self.unlift(top);
-                self.flip(top);
-                bits_hash ^= self.zobrist[top as usize];
-                state = before;
-                remaining += usize::from(self.ops[top as usize].ret.is_some());
-                node = self.next[self.call_node[top as usize] as usize];
+                true
+            };
+            if fails_here && !self.backtrack(&mut at) {
+                return SearchEnd::Violation(
+                    best.expect("a return was met before the stack emptied"),
+                );
             }
         }
         limits
             .steps
             .fetch_add(steps & (STEPS_PER_POLL - 1), Ordering::Relaxed);
-        debug_assert_eq!(
-            self.bits
-                .iter()
-                .map(|w| w.count_ones() as usize)
-                .sum::<usize>(),
-            stack.len()
+        assert_eq!(
+            self.linearized.len(),
+            self.stack.len(),
+            "the linearized set matches the stack"
         );
         SearchEnd::Linearizable
+    }
+
+    /// Tries to linearize `op` next. Moves `at` on (deeper, or to the next entry) and returns
+    /// false, or returns true when the current configuration is known to fail.
+    fn try_call(&mut self, at: &mut Cursor, op: u32) -> bool {
+        let to = self.transition(at.state, op);
+        if to != NONE {
+            self.linearized.flip(op);
+            let hash = at.hash ^ self.zobrist[op as usize];
+            if self.remember(hash, to) {
+                self.descend(at, op, to, hash, false);
+                return self.force_read_only(at);
+            }
+            self.linearized.flip(op);
+        }
+        at.node = self.next[at.node as usize];
+        false
+    }
+
+    fn descend(&mut self, at: &mut Cursor, op: u32, to: u32, hash: u64, forced: bool) {
+        self.stack.push(Frame {
+            op,
+            before: at.state,
+            forced,
+        });
+        self.lift(op);
+        at.state = to;
+        at.hash = hash;
+        at.remaining -= usize::from(self.ops[op as usize].ret.is_some());
+        at.node = self.next[0];
+    }
+
+    /// On entering a configuration, linearizes every read-only operation that is possible
+    /// now, one after another (see `run`). Returns true when the configuration is known to
+    /// fail; otherwise leaves `at` at the head of the list.
+    fn force_read_only(&mut self, at: &mut Cursor) -> bool {
+        at.node = self.next[0];
+        if !self.any_read_only {
+            return false;
+        }
+        let mut node = self.next[0];
+        while self.node_call[node as usize] {
+            let op = self.node_op[node as usize];
+            if self.read_only[op as usize] && self.transition(at.state, op) != NONE {
+                self.linearized.flip(op);
+                let hash = at.hash ^ self.zobrist[op as usize];
+                if !self.remember(hash, at.state) {
+                    // The configuration with `op` added failed before, so this one fails too.
+                    self.linearized.flip(op);
+                    return true;
+                }
+                self.descend(at, op, at.state, hash, true);
+                node = self.next[0];
+            } else {
+                node = self.next[node as usize];
+            }
+        }
+        at.node = self.next[0];
+        false
+    }
+
+    /// Undoes the last choice that was not forced, and moves to the entry after it. Returns
+    /// false when there is none left: the partition cannot be linearized.
+    fn backtrack(&mut self, at: &mut Cursor) -> bool {
+        while let Some(frame) = self.stack.pop() {
+            self.unlift(frame.op);
+            self.linearized.flip(frame.op);
+            at.hash ^= self.zobrist[frame.op as usize];
+            at.state = frame.before;
+            at.remaining += usize::from(self.ops[frame.op as usize].ret.is_some());
+            if !frame.forced {
+                at.node = self.next[self.call_node[frame.op as usize] as usize];
+                return true;
+            }
+        }
+        false
     }
 
     fn should_stop(&self, limits: &Limits<'_>) -> Option<Stop> {
@@ -314,16 +431,13 @@ impl<'a, M: Model> Search<'a, M> {
         (self.cache.bytes() > limits.cache_bytes_max).then_some(Stop::MemoryLimit)
     }
 
-    fn snapshot(stack: &[(u32, u32)], state: u32, failing: u32, event: usize) -> Violation {
-        let after = stack
-            .iter()
-            .skip(1)
-            .map(|&(_, before)| before)
-            .chain([state]);
-        let linearization = stack
+    fn snapshot(&self, state: u32, failing: u32, event: usize) -> Violation {
+        let after = self.stack.iter().skip(1).map(|f| f.before).chain([state]);
+        let linearization = self
+            .stack
             .iter()
             .zip(after)
-            .map(|(&(op, _), s)| (op as usize, s))
+            .map(|(f, s)| (f.op as usize, s))
             .collect();
         Violation {
             failing: failing as usize,

@@ -67,6 +67,10 @@ impl Model for KvMap {
         }
     }
 
+    fn read_only(&self, input: &KvInput, _output: Option<&KvOutput>) -> bool {
+        *input == KvInput::Get
+    }
+
     fn parse(&self, op: &Operation) -> Result<Option<ModelOp<Self>>, ModelError> {
         let err = |m: String| ModelError::new(self.name(), op, m);
         let key = op

@@ -146,6 +146,14 @@ impl Model for SequentialQueue {
         }
     }
 
+    fn read_only(&self, input: &QueueInput, output: Option<&QueueOutput>) -> bool {
+        match input {
+            QueueInput::Children => true,
+            QueueInput::Enqueue => false,
+            QueueInput::Dequeue(_) => output == Some(&QueueOutput::Dequeued(false)),
+        }
+    }
+
     fn parse(&self, op: &Operation) -> Result<Option<ModelOp<Self>>, ModelError> {
         let err = |m: String| ModelError::new(self.name(), op, m);
         let key = op

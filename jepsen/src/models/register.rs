@@ -218,6 +218,14 @@ impl Model for Register {
         }
     }
 
+    fn read_only(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> bool {
+        match input {
+            RegisterInput::Read => true,
+            RegisterInput::Write(_) => false,
+            RegisterInput::Cas { .. } => output == Some(&RegisterOutput::Cas(false)),
+        }
+    }
+
     fn parse(&self, op: &Operation) -> Result<Option<ModelOp<Self>>, ModelError> {
         let parsed = match op.f.as_str() {
             "read" => self.parse_read(op),

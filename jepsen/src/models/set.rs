@@ -176,6 +176,13 @@ impl Model for ZnodeSet {
         }
     }
 
+    fn read_only(&self, input: &SetInput, output: Option<&SetOutput>) -> bool {
+        match input {
+            SetInput::Exists(_) | SetInput::Children => true,
+            SetInput::Create(_) | SetInput::Delete(_) => output == Some(&SetOutput::Applied(false)),
+        }
+    }
+
     fn parse(&self, op: &Operation) -> Result<Option<ModelOp<Self>>, ModelError> {
         Self::parse_inner(op).map_err(|m| ModelError::new(self.name(), op, m))
     }
