@@ -77,6 +77,9 @@ pub struct BenchArgs {
     /// Do not print the per-second progress line on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Leave every znode the bench made in place (to measure memory or restart time with them).
+    #[arg(long)]
+    pub keep: bool,
 }
 
 impl BenchArgs {
@@ -254,7 +257,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
         results.iter().map(|(_, stats)| stats),
         &histograms,
     );
-    report.cleanup_failures = cleanup(&clients, &args, &results).await;
+    if !args.keep {
+        report.cleanup_failures = cleanup(&clients, &args, &results).await;
+    }
     interrupt.abort();
     Ok(report)
 }
