@@ -60,6 +60,17 @@ def server_version(server):
     return tuple(int(x) for x in m.groups()) if m else None
 
 
+@pytest.fixture(scope="session")
+def apache_version(server, server_version):
+    """server_version if the server is Apache ZooKeeper (a JVM: `envi` reports java.version),
+    else None. Used only to skip checks of behaviour Apache itself gets wrong."""
+    try:
+        envi = zkwire.four_letter(server, "envi")
+    except OSError:
+        return None
+    return server_version if "java.version=" in envi else None
+
+
 class Clients:
     """Creates kazoo clients and closes every one of them at teardown."""
 

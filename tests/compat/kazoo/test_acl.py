@@ -203,9 +203,12 @@ def test_auth_survives_kazoo_reconnect(clients, root):
     pytest.fail("no successful read after reconnect")
 
 
-def test_auth_pipelined_between_requests(clients, root):
+def test_auth_pipelined_between_requests(clients, root, apache_version):
     """kazoo matches the auth reply (xid -4) against its oldest pending request, so the server
     must answer auth in order with the requests around it."""
+    if apache_version is not None:
+        pytest.skip("Apache answers auth at once in its I/O thread, sometimes ahead of earlier "
+                    "pipelined requests (3 of 20 tries on 3.8.0), and kazoo then mismatches replies")
     c = clients()
     p = c.create(f"{root}/n", b"v")
     before = [c.get_async(p) for _ in range(5)]

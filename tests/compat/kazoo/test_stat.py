@@ -1,6 +1,7 @@
 """Stat fields and the built-in /zookeeper nodes."""
 
 import pytest
+from kazoo.exceptions import NoAuthError
 from kazoo.security import ACL, Id
 
 import zkwire
@@ -106,8 +107,9 @@ def test_root_stat(zk, root):
     assert [(a.perms, a.id.scheme, a.id.id) for a in acls] == [(31, "world", "anyone")]
 
 
-@pytest.mark.parametrize("path", ["/zookeeper/config"])
-def test_cannot_write_config_without_admin(zk, path):
-    from kazoo.exceptions import NoAuthError
+def test_cannot_write_config(zk):
+    """/zookeeper/config is world:anyone:r, so setData is NOAUTH (reconfig is the only writer)."""
     with pytest.raises(NoAuthError):
-        zk.set(path, b"x")
+        zk.set("/zookeeper/config", b"x")
+    with pytest.raises(NoAuthError):
+        zk.create("/zookeeper/config/child")

@@ -189,10 +189,10 @@ def test_multi_read(clients, zk, root):
     assert res[3] == (zkwire.GET_CHILDREN, 0, ["a"])
 
 
-def test_check_alone_is_unimplemented_and_closes(clients, root, server_version):
+def test_check_alone_is_unimplemented_and_closes(clients, root, apache_version):
     """check (13) is only valid inside multi; alone, 3.8.x releases after 3.8.0 and 3.9.3+
     answer UNIMPLEMENTED and close the connection."""
-    if server_version == (3, 8, 0):
+    if apache_version == (3, 8, 0):
         pytest.skip("Apache 3.8.0 never answers a lone check request (it is swallowed); "
                     "the connection stays up and the client hangs until its own timeout")
     w = clients.wire()
