@@ -194,16 +194,23 @@ fn bad_frames_close_only_their_connection() {
 fn sessions_and_ephemerals_survive_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut server = Server::start(dir.path(), free_port(), "");
-    let rt = runtime();
     let addr = server.addr();
-    let session = rt.block_on(async {
+    // The first client lives on a runtime of its own. The server is killed first, then that
+    // runtime is shut down, so the client can neither reconnect nor send a closeSession (which
+    // zookeeper-client does when the last handle goes): like a client process that crashed.
+    let first = runtime();
+    let client = first.block_on(async {
         let client = zk::Client::connect(&addr).await.expect("connect");
         let eph = zk::CreateMode::Ephemeral.with_acls(zk::Acls::anyone_all());
         client.create("/eph", b"", &eph).await.expect("ephemeral");
-        client.into_session()
+        client
     });
+    let session = client.session().clone();
     server.kill9();
+    first.shutdown_background();
+    std::mem::forget(client);
     server.spawn();
+    let rt = runtime();
     rt.block_on(async {
         let client = zk::Client::connector()
             .with_session(session)

@@ -1,29 +1,32 @@
 //! `LookupMap`: the only hash map allowed in the core.
 //!
 //! It offers lookups and no iteration, so hash order can never reach an output, a persisted byte
-//! or the digest (STYLE.md §3). The hasher is the fixed Fx hasher, never `RandomState`.
-#![allow(clippy::disallowed_types)]
+//! or the digest (STYLE.md §3). The hasher is the fixed Fx hasher, never `RandomState`. The map
+//! is persistent (imbl's HAMT): a clone is O(1) and shares structure, and a later change copies
+//! only the path it touches. That is what lets the node hand an exact copy of the data tree to
+//! the snapshot thread without stalling.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 
+use imbl::shared_ptr::DefaultSharedPtr;
+use imbl::GenericHashMap;
 use rustc_hash::FxBuildHasher;
 
-/// A hash map with lookups only.
+/// A persistent hash map with lookups only.
 #[derive(Clone, Debug)]
 pub struct LookupMap<K, V> {
-    inner: HashMap<K, V, FxBuildHasher>,
+    inner: GenericHashMap<K, V, FxBuildHasher, DefaultSharedPtr>,
 }
 
 impl<K, V> Default for LookupMap<K, V> {
     fn default() -> Self {
         Self {
-            inner: HashMap::with_hasher(FxBuildHasher),
+            inner: GenericHashMap::with_hasher(FxBuildHasher),
         }
     }
 }
 
-impl<K: Hash + Eq, V> LookupMap<K, V> {
+impl<K: Hash + Eq + Clone, V: Clone> LookupMap<K, V> {
     /// An empty map.
     #[must_use]
     pub fn new() -> Self {
@@ -37,7 +40,7 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
     {
         self.inner.get(key)
     }
-    /// Looks a key up for change.
+    /// Looks a key up for change (copying the entry's path if a clone shares it).
     pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
     where
         K: std::borrow::Borrow<Q>,
@@ -64,10 +67,6 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         self.inner.remove(key)
-    }
-    /// The entry API, for insert-or-update without a second lookup.
-    pub fn entry(&mut self, key: K) -> std::collections::hash_map::Entry<'_, K, V> {
-        self.inner.entry(key)
     }
     /// Number of entries.
     #[must_use]

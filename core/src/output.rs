@@ -1,8 +1,6 @@
 //! What the node asks the shell to do. Every effect is an output; the shell executes them in
 //! the order they were polled, keeping order per connection and on the disk queue.
 
-use bytes::Bytes;
-
 use crate::ids::{ConnId, Zxid};
 use crate::proto::{ConnectResponse, ReplyHeader, Response, WatcherEvent};
 use crate::txn::Txn;
@@ -65,14 +63,17 @@ pub enum Output {
         /// Txns in zxid order.
         txns: Vec<Txn>,
     },
-    /// Write this snapshot of the state at exactly `zxid` (from `node::encode_snapshot`) in the
+    /// Write a snapshot of the state at exactly `zxid` (encoded with `node::encode_snapshot`) in the
     /// background. Recovery may use it once it is completely written and synced; txns up to
     /// `zxid` stay in the log until then.
     TakeSnapshot {
         /// The zxid the snapshot is exact at.
         zxid: Zxid,
-        /// The encoded snapshot.
-        bytes: Bytes,
+        /// The tree at exactly `zxid`: a structurally shared copy, cheap to make; encode it with
+        /// `node::encode_snapshot` on another thread.
+        tree: Box<crate::tree::DataTree>,
+        /// The live sessions at `zxid`, with their timeouts.
+        sessions: Vec<(crate::ids::SessionId, i32)>,
     },
     /// Close the connection after writing everything emitted for it before. The node has
     /// already forgotten it; the shell must not step `ConnClosed` for it.

@@ -92,11 +92,13 @@ impl Node {
             .iter()
             .map(|(id, s)| (id, s.timeout_ms))
             .collect();
-        let bytes = super::encode_snapshot(&self.tree, sessions);
+        // An O(1) clone (the tree is persistent): the shell encodes it off this task.
+        let tree = Box::new(self.tree.clone());
         let zxid = self.tree.last_applied();
         self.outbox.push_back(Output::TakeSnapshot {
             zxid,
-            bytes: bytes.into(),
+            tree,
+            sessions,
         });
     }
 

@@ -1,8 +1,6 @@
 //! Applying txns: the Stat rules of zookeeper-protocol.md §3 (`DataTree.processTxn`,
 //! `createNode`, `deleteNode`, `setData`, `setACL`, `killSession`).
 
-use std::collections::BTreeSet;
-
 use bytes::Bytes;
 
 use super::node::Znode;
@@ -146,7 +144,7 @@ impl DataTree {
             cversion: 0,
             aversion: 0,
             kind: create.kind,
-            children: BTreeSet::new(),
+            children: imbl::OrdSet::new(),
         };
         let stat = node.stat();
         self.update_node(parent_path, |parent| {
@@ -174,7 +172,7 @@ impl DataTree {
         self.quota_adjust(p, -1, -data_len);
         let parent_path = path::parent(p);
         self.update_node(parent_path, |parent| {
-            let removed = parent.children.remove(path::basename(p));
+            let removed = parent.children.remove(path::basename(p)).is_some();
             assert!(
                 removed,
                 "txn {zxid} {op} {p:?}: parent does not list the node"

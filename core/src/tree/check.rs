@@ -2,7 +2,6 @@
 //! [`DataTree::check_invariants`] (a broken invariant is a bug) and snapshot restore (a broken
 //! invariant is bad input).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::{digest, node_size, path, DataTree};
@@ -124,7 +123,7 @@ impl DataTree {
 
     /// The index part of [`Self::verify`]: each index holds exactly the nodes of its kind.
     fn verify_indexes(&self, seen: &Seen) -> Result<(), String> {
-        let indexed: usize = self.ephemerals.values().map(BTreeSet::len).sum();
+        let indexed: usize = self.ephemerals.values().map(imbl::OrdSet::len).sum();
         if indexed != seen.ephemerals {
             return Err(format!(
                 "{indexed} ephemerals indexed, {} in the tree",
@@ -159,7 +158,7 @@ struct Seen {
     ephemerals: usize,
     digest: u64,
     size: i64,
-    containers: BTreeSet<String>,
-    ttls: BTreeSet<String>,
-    acl_users: BTreeMap<Arc<[crate::proto::Acl]>, u64>,
+    containers: imbl::OrdSet<String>,
+    ttls: imbl::OrdSet<String>,
+    acl_users: imbl::OrdMap<Arc<[crate::proto::Acl]>, u64>,
 }

@@ -14,7 +14,7 @@ pub mod path;
 mod quota;
 mod snapshot;
 
-use std::collections::{BTreeMap, BTreeSet};
+use imbl::{OrdMap, OrdSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -32,13 +32,13 @@ use crate::txn::{Applied, NodeKind, Txn};
 pub struct DataTree {
     /// Every node by full path (lookups only; order comes from the children sets). Boxed so the
     /// hash table's slack (up to half its buckets) costs a pointer per bucket, not a node.
-    nodes: LookupMap<String, Box<Znode>>,
+    nodes: LookupMap<String, Arc<Znode>>,
     /// Normal ephemerals by owning session; a session with none has no entry.
-    ephemerals: BTreeMap<SessionId, BTreeSet<String>>,
+    ephemerals: OrdMap<SessionId, OrdSet<String>>,
     /// Every container node.
-    containers: BTreeSet<String>,
+    containers: OrdSet<String>,
     /// Every TTL node.
-    ttls: BTreeSet<String>,
+    ttls: OrdSet<String>,
     /// The zxid of the last applied txn.
     last_applied: Zxid,
     /// Wrapping sum of every node's hash ([`digest`]).
@@ -47,7 +47,7 @@ pub struct DataTree {
     approximate_data_size: i64,
     /// Every distinct ACL in use, with how many nodes use it (`ReferenceCountedACLCache`):
     /// nodes share one allocation per distinct ACL.
-    acls: BTreeMap<Arc<[Acl]>, u64>,
+    acls: OrdMap<Arc<[Acl]>, u64>,
 }
 
 impl Default for DataTree {
@@ -66,13 +66,13 @@ impl DataTree {
     pub fn new() -> Self {
         let mut tree = Self {
             nodes: LookupMap::new(),
-            ephemerals: BTreeMap::new(),
-            containers: BTreeSet::new(),
-            ttls: BTreeSet::new(),
+            ephemerals: OrdMap::new(),
+            containers: OrdSet::new(),
+            ttls: OrdSet::new(),
             last_applied: Zxid::ZERO,
             digest: 0,
             approximate_data_size: 0,
-            acls: BTreeMap::new(),
+            acls: OrdMap::new(),
         };
         let open = tree.intern_acl(&[Acl::open_unsafe()]);
         tree.insert_node(path::ROOT.to_owned(), Znode::builtin(open));
@@ -147,7 +147,7 @@ impl DataTree {
     /// How many normal ephemerals exist (`zk_ephemerals_count`).
     #[must_use]
     pub fn ephemeral_count(&self) -> usize {
-        self.ephemerals.values().map(BTreeSet::len).sum()
+        self.ephemerals.values().map(OrdSet::len).sum()
     }
 
     /// `getAllChildrenNumber`: every descendant of `path` (for `/`, every node but the root,
@@ -325,12 +325,12 @@ impl DataTree {
                 self.ttls.insert(path.clone());
             }
         }
-        let old = self.nodes.insert(path, Box::new(node));
+        let old = self.nodes.insert(path, Arc::new(node));
         assert!(old.is_none(), "node inserted twice");
     }
 
     /// Removes a node (no parent unlink); unindexes it and subtracts its hash.
-    fn remove_node(&mut self, path: &str) -> Box<Znode> {
+    fn remove_node(&mut self, path: &str) -> Arc<Znode> {
         let node = self.nodes.remove(path).expect("removed node exists");
         self.release_acl(&node.acl);
         self.digest = self.digest.wrapping_sub(digest::node_hash(path, &node));
@@ -339,13 +339,23 @@ impl DataTree {
             NodeKind::Persistent => {}
             NodeKind::Ephemeral(s) => {
                 let set = self.ephemerals.get_mut(&s).expect("owner indexed");
-                assert!(set.remove(path), "ephemeral {path} missing from its index");
+                assert!(
+                    set.remove(path).is_some(),
+                    "ephemeral {path} missing from its index"
+                );
                 if set.is_empty() {
                     self.ephemerals.remove(&s);
                 }
             }
-            NodeKind::Container => assert!(self.containers.remove(path), "container unindexed"),
-            NodeKind::Ttl { .. } => assert!(self.ttls.remove(path), "TTL node unindexed"),
+            NodeKind::Container => {
+                assert!(
+                    self.containers.remove(path).is_some(),
+                    "container unindexed"
+                );
+            }
+            NodeKind::Ttl { .. } => {
+                assert!(self.ttls.remove(path).is_some(), "TTL node unindexed");
+            }
         }
         node
     }
@@ -356,13 +366,14 @@ impl DataTree {
             .nodes
             .get_mut(path::parent(path))
             .expect("parent exists");
-        let fresh = parent.children.insert(path::basename(path).to_owned());
-        assert!(fresh, "child {path} linked twice");
+        let parent = Arc::make_mut(parent);
+        let old = parent.children.insert(path::basename(path).to_owned());
+        assert!(old.is_none(), "child {path} linked twice");
     }
 
     /// Changes a node in place, keeping the digest and the size figure right.
     fn update_node<R>(&mut self, path: &str, f: impl FnOnce(&mut Znode) -> R) -> R {
-        let node = self.nodes.get_mut(path).expect("updated node exists");
+        let node = Arc::make_mut(self.nodes.get_mut(path).expect("updated node exists"));
         let old_hash = digest::node_hash(path, node);
         let old_size = node_size(path, node.data.as_ref());
         let old_kind = node.kind;

@@ -1,6 +1,5 @@
 //! One znode: data, ACL, the stored stat (`StatPersisted`) and its children's names.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -34,7 +33,7 @@ pub struct Znode {
     pub(crate) cversion: i32,
     pub(crate) aversion: i32,
     pub(crate) kind: NodeKind,
-    pub(crate) children: BTreeSet<String>,
+    pub(crate) children: imbl::OrdSet<String>,
 }
 
 impl Znode {
@@ -54,7 +53,7 @@ impl Znode {
             cversion: 0,
             aversion: 0,
             kind: NodeKind::Persistent,
-            children: BTreeSet::new(),
+            children: imbl::OrdSet::new(),
         }
     }
 

@@ -4,8 +4,6 @@
 //! Restore trusts nothing: any byte string gives either a tree that passes every invariant or a
 //! [`SnapshotError`], never a panic.
 
-use std::collections::BTreeSet;
-
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
@@ -174,13 +172,13 @@ impl DataTree {
     fn restore_nodes(last_applied: Zxid, nodes: Vec<NodeOwned>) -> Result<Self, SnapshotError> {
         let mut tree = Self {
             nodes: LookupMap::new(),
-            ephemerals: std::collections::BTreeMap::new(),
-            containers: BTreeSet::new(),
-            ttls: BTreeSet::new(),
+            ephemerals: imbl::OrdMap::new(),
+            containers: imbl::OrdSet::new(),
+            ttls: imbl::OrdSet::new(),
             last_applied,
             digest: 0,
             approximate_data_size: 0,
-            acls: std::collections::BTreeMap::new(),
+            acls: imbl::OrdMap::new(),
         };
         let invalid = |p: &str, why: &str| SnapshotError::Invalid(format!("{p:?}: {why}"));
         let mut iter = nodes.into_iter();
@@ -236,7 +234,7 @@ impl NodeOwned {
             cversion: self.cversion,
             aversion: self.aversion,
             kind: self.kind,
-            children: BTreeSet::new(),
+            children: imbl::OrdSet::new(),
         }
     }
 }

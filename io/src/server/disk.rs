@@ -66,15 +66,25 @@ pub(super) fn spawn_disk_thread(
     tx
 }
 
-/// Starts the snapshot thread; returns the channel that feeds it snapshots.
+/// A snapshot to encode and write: the (structurally shared) tree and the sessions at `zxid`.
+pub(super) type SnapshotJob = (
+    Zxid,
+    Box<zoorepl_core::tree::DataTree>,
+    Vec<(zoorepl_core::ids::SessionId, i32)>,
+);
+
+/// Starts the snapshot thread; returns the channel that feeds it snapshots. Encoding happens
+/// here, off the node task, so a snapshot of a big tree never stalls requests.
 pub(super) fn spawn_snapshot_thread(
     mut sink: Box<dyn SnapshotSink>,
-) -> std_mpsc::SyncSender<(Zxid, bytes::Bytes)> {
-    let (tx, rx) = std_mpsc::sync_channel::<(Zxid, bytes::Bytes)>(2);
+) -> std_mpsc::SyncSender<SnapshotJob> {
+    let (tx, rx) = std_mpsc::sync_channel::<SnapshotJob>(1);
     std::thread::Builder::new()
         .name("zoorepl-snapshot".into())
         .spawn(move || {
-            while let Ok((zxid, bytes)) = rx.recv() {
+            while let Ok((zxid, tree, sessions)) = rx.recv() {
+                let bytes = zoorepl_core::node::encode_snapshot(&tree, sessions);
+                drop(tree);
                 match sink.write(zxid, &bytes) {
                     Ok(()) => tracing::info!("snapshot at {zxid} written ({} bytes)", bytes.len()),
                     Err(e) => {

@@ -8,7 +8,7 @@ use std::sync::mpsc as std_mpsc;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
-use zoorepl_core::ids::{ConnId, Zxid};
+use zoorepl_core::ids::ConnId;
 use zoorepl_core::input::Input;
 use zoorepl_core::node::Node;
 use zoorepl_core::output::Output;
@@ -33,7 +33,7 @@ pub(super) struct ConnEntry {
 pub(super) struct NodeTask {
     node: Node,
     persist: std_mpsc::SyncSender<PersistBatch>,
-    snapshots: std_mpsc::SyncSender<(Zxid, Bytes)>,
+    snapshots: std_mpsc::SyncSender<super::disk::SnapshotJob>,
     stats: ServerStats,
     options: ServerOptions,
     conns: BTreeMap<ConnId, ConnEntry>,
@@ -48,7 +48,7 @@ impl NodeTask {
     pub(super) fn new(
         node: Node,
         persist: std_mpsc::SyncSender<PersistBatch>,
-        snapshots: std_mpsc::SyncSender<(Zxid, Bytes)>,
+        snapshots: std_mpsc::SyncSender<super::disk::SnapshotJob>,
         stats: ServerStats,
         options: ServerOptions,
     ) -> Self {
@@ -176,8 +176,12 @@ impl NodeTask {
                     .send(txns)
                     .expect("the disk thread lives as long as the server");
             }
-            Output::TakeSnapshot { zxid, bytes } => {
-                if self.snapshots.try_send((zxid, bytes)).is_err() {
+            Output::TakeSnapshot {
+                zxid,
+                tree,
+                sessions,
+            } => {
+                if self.snapshots.try_send((zxid, tree, sessions)).is_err() {
                     tracing::warn!(
                         "snapshot at {zxid} skipped: the previous one is still being written"
                     );

@@ -258,13 +258,18 @@ fn snapshots_are_exact_and_recovery_from_snapshot_plus_log_matches() {
     for i in 0..12 {
         let out = h.write(1, i + 1, &create(&format!("/n{i}"), b"x", 0));
         for o in out {
-            if let Output::TakeSnapshot { zxid, bytes } = o {
+            if let Output::TakeSnapshot {
+                zxid,
+                tree,
+                sessions,
+            } = o
+            {
                 assert_eq!(
                     zxid,
                     h.node.last_applied(),
                     "a snapshot is exact at the txn just applied"
                 );
-                snapshot = Some((zxid, bytes));
+                snapshot = Some((zxid, super::super::encode_snapshot(&tree, sessions)));
             }
         }
     }
