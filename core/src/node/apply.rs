@@ -34,6 +34,9 @@ impl Node {
         for txn in std::mem::take(&mut self.in_flight) {
             self.apply_committed(&txn);
         }
+        // Once per batch, not per txn: nothing consults the overlay while a batch applies, and a
+        // retain per txn would cost O(batch²) at high concurrency.
+        self.overlay.applied_through(upto);
     }
 
     /// Applies one durable txn: tree, sessions, watches, then whoever waits for it.
@@ -45,7 +48,6 @@ impl Node {
             "tree did not advance to {}",
             txn.zxid
         );
-        self.overlay.applied_through(txn.zxid);
         match &txn.op {
             TxnOp::CreateSession { timeout_ms } => {
                 self.sessions.add(txn.session, *timeout_ms, self.now)
