@@ -237,6 +237,9 @@ impl NodeTask {
             return crate::fourlw::refusal(cmd);
         }
         match cmd {
+            // Health checks poll this often; it needs none of the snapshot, which lists every
+            // session, watch and ephemeral and is built on this task.
+            FourLetter::Ruok => return "imok".to_owned(),
             FourLetter::Srst => self.stats.reset(),
             FourLetter::Crst => {
                 for c in self.conns.values_mut() {

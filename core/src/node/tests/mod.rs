@@ -149,6 +149,15 @@ pub(super) fn create(path: &str, data: &[u8], flags: i32) -> Request {
     }
 }
 
+/// An addauth packet for the digest scheme with `user:password`.
+pub(super) fn digest_auth(credential: &'static [u8]) -> Request {
+    Request::Auth {
+        auth_type: 0,
+        scheme: "digest".into(),
+        auth: Some(Bytes::from_static(credential)),
+    }
+}
+
 pub(super) fn reply(conn: u64, xid: i32, zxid: i64, body: Response) -> Output {
     Output::Reply {
         conn: ConnId(conn),

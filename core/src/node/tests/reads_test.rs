@@ -181,11 +181,7 @@ fn get_acl_masks_digests_without_admin() {
 fn whoami_lists_the_connection_ids() {
     let mut h = Harness::new();
     h.session(1);
-    let auth = Request::Auth {
-        auth_type: 0,
-        scheme: "digest".into(),
-        auth: Some(Bytes::from_static(b"amy:pw")),
-    };
+    let auth = digest_auth(b"amy:pw");
     h.send(1, -4, &auth);
     let out = h.send(1, 1, &Request::WhoAmI);
     // As Java lists them (golden capture `kazoo_unicode`): authenticated ids first, a digest id
@@ -234,11 +230,7 @@ fn super_digest_passes_every_acl() {
             ttl: None,
         },
     );
-    let auth = Request::Auth {
-        auth_type: 0,
-        scheme: "digest".into(),
-        auth: Some(Bytes::from_static(b"super:secret")),
-    };
+    let auth = digest_auth(b"super:secret");
     h.send(2, -4, &auth);
     let out = h.send(
         2,

@@ -311,11 +311,7 @@ fn digest_acl_refuses_others_and_admits_the_owner() {
     let mut h = Harness::new();
     h.session(1);
     h.session(2);
-    let auth = Request::Auth {
-        auth_type: 0,
-        scheme: "digest".into(),
-        auth: Some(Bytes::from_static(b"bob:pw")),
-    };
+    let auth = digest_auth(b"bob:pw");
     let out = h.send(1, -4, &auth);
     assert_eq!(
         out,
