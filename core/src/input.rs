@@ -2,10 +2,11 @@
 
 use bytes::Bytes;
 
-use crate::ids::{ConnId, Zxid};
+use crate::ids::{ConnId, ServerId, Zxid};
+use crate::node::PeerMsg;
 
 /// One event for [`crate::node::Node::step`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Input {
     /// A client connected. `peer_ip` is its address as text (`127.0.0.1`, `::1`), which becomes
     /// the connection's `ip` auth id.
@@ -37,4 +38,28 @@ pub enum Input {
     },
     /// Time passed; the node checks its timers. Early or repeated ticks are harmless.
     Tick,
+    /// A message from another server of the ensemble.
+    Peer {
+        /// The sender.
+        from: ServerId,
+        /// The message.
+        msg: PeerMsg,
+    },
+    /// The epochs asked for by `Output::SaveEpoch` are durable.
+    EpochSaved {
+        /// The accepted epoch now on disk.
+        accepted_epoch: u32,
+        /// The current epoch now on disk.
+        current_epoch: u32,
+    },
+    /// The truncation asked for by `Output::Truncate` is durable.
+    Truncated {
+        /// The last zxid kept.
+        after: Zxid,
+    },
+    /// The snapshot of `Output::InstallSnapshot` is durable and the log holds nothing after it.
+    SnapshotInstalled {
+        /// Its zxid.
+        zxid: Zxid,
+    },
 }

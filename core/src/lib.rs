@@ -33,3 +33,4 @@ pub mod time;
 pub mod tree;
 pub mod txn;
 pub mod watch;
+pub mod zab;

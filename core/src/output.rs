@@ -1,7 +1,8 @@
 //! What the node asks the shell to do. Every effect is an output; the shell executes them in
 //! the order they were polled, keeping order per connection and on the disk queue.
 
-use crate::ids::{ConnId, Zxid};
+use crate::ids::{ConnId, ServerId, Zxid};
+use crate::node::PeerMsg;
 use crate::proto::{ConnectResponse, ReplyHeader, Response, WatcherEvent};
 use crate::txn::Txn;
 
@@ -73,6 +74,38 @@ pub enum Output {
         /// `node::encode_snapshot` on another thread.
         tree: Box<crate::tree::DataTree>,
         /// The live sessions at `zxid`, with their timeouts.
+        sessions: Vec<(crate::ids::SessionId, i32)>,
+    },
+    /// Send a message to another server over its FIFO link (dropped if the link is down).
+    Send {
+        /// The peer.
+        to: ServerId,
+        /// The message.
+        msg: PeerMsg,
+    },
+    /// Write both epochs atomically (write, fsync, rename, fsync dir) after every earlier disk
+    /// output; then step `Input::EpochSaved`. The node acts on the epochs only after that.
+    SaveEpoch {
+        /// The accepted epoch.
+        accepted_epoch: u32,
+        /// The current epoch.
+        current_epoch: u32,
+    },
+    /// Durably remove every log record after `after` (after every earlier disk output); then
+    /// step `Input::Truncated`. Never covers a committed txn.
+    Truncate {
+        /// The last zxid to keep.
+        after: Zxid,
+    },
+    /// Durably write this state as a snapshot at `zxid` and drop every log record (after every
+    /// earlier disk output); then step `Input::SnapshotInstalled`. Recovery must then start from
+    /// it (a learner's SNAP sync).
+    InstallSnapshot {
+        /// The zxid it is exact at.
+        zxid: Zxid,
+        /// The tree.
+        tree: Box<crate::tree::DataTree>,
+        /// The live sessions with their timeouts.
         sessions: Vec<(crate::ids::SessionId, i32)>,
     },
     /// Close the connection after writing everything emitted for it before. The node has

@@ -120,6 +120,10 @@ impl Replay {
                 return;
             }
             Output::TakeSnapshot { .. } | Output::CloseConn { .. } => return,
+            other @ (Output::Send { .. }
+            | Output::SaveEpoch { .. }
+            | Output::Truncate { .. }
+            | Output::InstallSnapshot { .. }) => panic!("standalone node emitted {other:?}"),
             Output::Handshake { conn, response } => {
                 response.encode(&mut buf);
                 conn

@@ -158,6 +158,12 @@ impl World {
             Output::Persist { txns } => self.batches.push_back(txns),
             Output::Handshake { .. } | Output::TakeSnapshot { .. } => {}
             Output::CloseConn { conn, why } => return Err(format!("{conn:?} closed: {why:?}")),
+            other @ (Output::Send { .. }
+            | Output::SaveEpoch { .. }
+            | Output::Truncate { .. }
+            | Output::InstallSnapshot { .. }) => {
+                return Err(format!("standalone node emitted {other:?}"))
+            }
             Output::Notify { conn, event, .. } => {
                 let log = self
                     .conns

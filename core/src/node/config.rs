@@ -31,6 +31,8 @@ pub struct NodeConfig {
     pub container_max_never_used_ms: Option<i64>,
     /// Snapshot after a random number of txns in [snapCount/2 + 1, snapCount] (`snapCount`).
     pub snap_count: u64,
+    /// The ensemble this server belongs to; `None` runs standalone.
+    pub ensemble: Option<crate::zab::EnsembleConfig>,
 }
 
 impl Default for NodeConfig {
@@ -47,6 +49,7 @@ impl Default for NodeConfig {
             container_max_per_minute: 10_000,
             container_max_never_used_ms: None,
             snap_count: 100_000,
+            ensemble: None,
         }
     }
 }

@@ -10,6 +10,7 @@ mod apply;
 mod config;
 mod conn;
 mod handshake;
+mod peer;
 mod reads;
 mod requests;
 mod snapshot;
@@ -19,6 +20,7 @@ mod tests;
 use std::collections::{BTreeMap, VecDeque};
 
 pub use config::{ConfigError, NodeConfig, ValidConfig};
+pub use peer::{Forwarded, PeerMsg, Refusal, SnapshotImage};
 pub use snapshot::{decode_snapshot, encode_snapshot, SnapshotError, SNAPSHOT_FORMAT};
 
 use crate::ids::{ConnId, SessionId, Zxid};
@@ -31,6 +33,7 @@ use crate::time::Instant;
 use crate::tree::DataTree;
 use crate::txn::Txn;
 use crate::watch::WatchManager;
+use crate::zab::{Observation, Role};
 use conn::Conn;
 
 /// What the shell loaded from disk: the newest snapshot and the log after it.
@@ -42,6 +45,10 @@ pub struct Recovered {
     pub sessions: Vec<(SessionId, i32)>,
     /// Durable txns in zxid order; those at or below the snapshot's zxid are skipped.
     pub log: Vec<Txn>,
+    /// The accepted epoch on disk (ensemble only; 0 when never saved).
+    pub accepted_epoch: u32,
+    /// The current epoch on disk (ensemble only; 0 when never saved).
+    pub current_epoch: u32,
 }
 
 /// Who waits for a txn to apply.
@@ -158,6 +165,12 @@ impl Node {
             Input::ConnClosed { conn } => self.forget_conn(conn),
             Input::Persisted { upto } => self.on_persisted(upto),
             Input::Tick => self.on_tick(),
+            Input::Peer { .. }
+            | Input::EpochSaved { .. }
+            | Input::Truncated { .. }
+            | Input::SnapshotInstalled { .. } => {
+                unreachable!("ensemble input {input:?} given to a standalone node")
+            }
         }
         self.flush_persist();
         if cfg!(any(debug_assertions, feature = "invariants")) {
@@ -182,6 +195,25 @@ impl Node {
     #[must_use]
     pub const fn tree(&self) -> &DataTree {
         &self.tree
+    }
+
+    /// What the checkers see of this node.
+    #[must_use]
+    pub fn observe(&self) -> Observation {
+        let applied = self.tree.last_applied();
+        Observation {
+            id: self.config.config().server_id,
+            role: Role::Standalone,
+            leader: None,
+            established_epoch: None,
+            accepted_epoch: 0,
+            current_epoch: 0,
+            last_logged: self.last_assigned,
+            committed: applied,
+            last_applied: applied,
+            digest: self.tree.digest(),
+            serving: true,
+        }
     }
 
     /// The session table.

@@ -78,5 +78,7 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Recovered, SnapshotError> {
         tree,
         sessions: record.sessions,
         log: Vec::new(),
+        accepted_epoch: 0,
+        current_epoch: 0,
     })
 }

@@ -346,6 +346,7 @@ impl ServerConfig {
             container_max_per_minute: self.container_max_per_minute,
             container_max_never_used_ms: self.container_max_never_used_ms,
             snap_count: self.snap_count,
+            ensemble: None,
         }
     }
 }

@@ -191,6 +191,12 @@ impl NodeTask {
                 tracing::debug!("closing {conn:?}: {why:?}");
                 self.closing.push(conn);
             }
+            Output::Send { .. }
+            | Output::SaveEpoch { .. }
+            | Output::Truncate { .. }
+            | Output::InstallSnapshot { .. } => {
+                unreachable!("a standalone node emits no ensemble output: {output:?}")
+            }
         }
     }
 

@@ -1,0 +1,106 @@
+//! What servers of an ensemble send each other: election votes, ZAB messages, and the node-level
+//! messages that ZAB does not know about (the leader's state for a SNAP, forwarded client writes
+//! and their refusals, forwarded `sync`, session touches).
+
+use bytes::Bytes;
+
+use crate::ids::{SessionId, Xid, Zxid};
+use crate::proto::Id;
+use crate::tree::DataTree;
+use crate::zab::{Notification, ZabMsg};
+
+/// The leader's state at one zxid, sent after `ZabMsg::Snap`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotImage {
+    /// The tree (an O(1) structurally shared copy).
+    pub tree: DataTree,
+    /// Live sessions and their timeouts.
+    pub sessions: Vec<(SessionId, i32)>,
+}
+
+/// Why the leader refused a forwarded write (the follower answers once it has applied `after`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A single op failed with this error code.
+    Error(i32),
+    /// A multi failed: one error code per op (0 for ops that would have succeeded... as Java
+    /// reports them: the failing op's code, RUNTIMEINCONSISTENCY for the others).
+    Multi(Vec<i32>),
+}
+
+/// What a follower forwards to the leader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Forwarded {
+    /// A client request frame (a write, a closeSession or a sync), prepared by the leader.
+    Request {
+        /// The request frame as the client sent it (header included).
+        frame: Bytes,
+        /// The connection's auth ids (for ACL checks).
+        ids: Vec<Id>,
+    },
+    /// A new session the follower allocated.
+    CreateSession {
+        /// Negotiated timeout, ms.
+        timeout_ms: i32,
+    },
+}
+
+/// One message between servers. Links are FIFO per pair of servers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PeerMsg {
+    /// Leader election.
+    Election(Notification),
+    /// Discovery, synchronization, broadcast.
+    Zab(ZabMsg),
+    /// The leader's state at `zxid` for a SNAP sync (follows `ZabMsg::Snap`).
+    Snapshot {
+        /// Leader's epoch.
+        epoch: u32,
+        /// The zxid the image is exact at.
+        zxid: Zxid,
+        /// The state.
+        image: Box<SnapshotImage>,
+    },
+    /// Follower → leader: order this for `session`.
+    Forward {
+        /// The epoch the follower follows.
+        epoch: u32,
+        /// The session.
+        session: SessionId,
+        /// The request's xid (0 for a session creation).
+        cxid: Xid,
+        /// What.
+        what: Forwarded,
+    },
+    /// Leader → follower: a forwarded write failed its checks.
+    Refused {
+        /// Leader's epoch.
+        epoch: u32,
+        /// The session.
+        session: SessionId,
+        /// The request's xid.
+        cxid: Xid,
+        /// The outcome.
+        refusal: Refusal,
+        /// Answer only once this zxid is applied (the state the check saw).
+        after: Zxid,
+    },
+    /// Leader → follower: a forwarded `sync` is done once `zxid` is applied.
+    Synced {
+        /// Leader's epoch.
+        epoch: u32,
+        /// The session.
+        session: SessionId,
+        /// The request's xid.
+        cxid: Xid,
+        /// The leader's last proposed zxid when the sync reached it.
+        zxid: Zxid,
+    },
+    /// Learner → leader: clients of these sessions were heard from since the last touch.
+    Touch {
+        /// The epoch the learner follows.
+        epoch: u32,
+        /// Sessions to keep alive.
+        sessions: Vec<SessionId>,
+    },
+}
