@@ -27,6 +27,8 @@ pub enum CloseReason {
     AuthFailed,
     /// The node refused a new session (table full).
     Overloaded,
+    /// The server is not serving clients (electing, or syncing with a leader).
+    NotServing,
 }
 
 /// One effect.

@@ -76,7 +76,9 @@ impl Node {
                 }
             }
             Some(Waiter::Expiry) => self.end_session_conn(txn.session),
-            Some(Waiter::Reap) | None => {}
+            Some(Waiter::Reap | Waiter::Remote) => {}
+            None if self.zab.is_some() => self.learner_applied(txn, applied.result),
+            None => {}
         }
     }
 
@@ -102,6 +104,29 @@ impl Node {
             tree,
             sessions,
         });
+    }
+
+    /// On a learner: answers the local client whose forwarded request this txn is; ends the
+    /// connection of a session the leader closed.
+    fn learner_applied(&mut self, txn: &Txn, result: OpResult) {
+        match &txn.op {
+            TxnOp::CreateSession { .. } => {
+                if let Some(conn) = self.creating.remove(&txn.session) {
+                    let creating = Phase::CreatingSession { zxid: Zxid::ZERO };
+                    if self.conns.get(&conn).is_some_and(|c| c.phase == creating) {
+                        self.establish(conn, txn.session);
+                    }
+                }
+            }
+            TxnOp::CloseSession { .. } => {
+                if !self.answer_forwarded(txn, result) {
+                    self.end_session_conn(txn.session);
+                }
+            }
+            _ => {
+                self.answer_forwarded(txn, result);
+            }
+        }
     }
 
     /// Closes the connection of a session that ended, without a reply.
@@ -150,8 +175,19 @@ impl Node {
             let Some(c) = self.conns.get_mut(&conn) else {
                 return;
             };
+            let applied = self.tree.last_applied();
             let (xid, zxid, result, close) = match c.queue.front() {
-                None | Some(Entry::Write { .. }) => return,
+                None | Some(Entry::Write { .. } | Entry::Forwarded { .. }) => return,
+                Some(Entry::Until { until, .. }) if *until > applied => {
+                    self.parked.insert((*until, conn));
+                    return;
+                }
+                Some(Entry::Until { .. }) => {
+                    let Some(Entry::Until { xid, result, .. }) = c.queue.pop_front() else {
+                        unreachable!("front was held")
+                    };
+                    (xid, None, result, None)
+                }
                 Some(Entry::Done { .. }) => {
                     let Some(Entry::Done {
                         xid,
@@ -217,6 +253,13 @@ impl Node {
 
     /// Timers: expire sessions whose bucket is due, reap containers and TTL nodes.
     pub(super) fn on_tick(&mut self) {
+        if let Some(zab) = self.zab.as_mut() {
+            zab.on_tick(self.now);
+            self.follower_expiry();
+            if !self.prepares() {
+                return;
+            }
+        }
         for session in self.sessions.expired(self.now) {
             let (op, changes) = self.prep_close_session(None, session);
             self.sessions.mark_closing(session);
@@ -251,7 +294,7 @@ impl Node {
 }
 
 /// The reply body of an applied write, shaped by the request that asked for it.
-fn reply_body(shape: &Shape, result: OpResult) -> Response {
+pub(super) fn reply_body(shape: &Shape, result: OpResult) -> Response {
     match (shape, result) {
         (Shape::Create, OpResult::Created { path, .. }) => Response::Create { path },
         (Shape::Create2, OpResult::Created { path, stat }) => Response::Create2 { path, stat },

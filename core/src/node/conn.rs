@@ -40,6 +40,8 @@ pub(crate) enum Shape {
     Check,
     Multi(Vec<Self>),
     CloseSession,
+    /// A sync forwarded to the leader: answered with this path.
+    Sync(String),
 }
 
 /// One request waiting for its turn to be answered.
@@ -49,6 +51,16 @@ pub(crate) enum Entry {
     Read { xid: Xid, req: Request },
     /// A write whose txn is not applied yet.
     Write { xid: Xid, zxid: Zxid, shape: Shape },
+    /// A request forwarded to the leader (ensemble follower): answered when its txn applies
+    /// (matched by session and xid), or by the leader's refusal or sync answer.
+    Forwarded { xid: Xid, shape: Shape },
+    /// A reply known but held until this server applied `until` (a refusal or a sync from the
+    /// leader: the client must not see an answer that reflects state it cannot read yet).
+    Until {
+        xid: Xid,
+        until: Zxid,
+        result: Result<Response, i32>,
+    },
     /// A finished reply (an applied write, or a failed one), emitted when it reaches the head.
     Done {
         xid: Xid,

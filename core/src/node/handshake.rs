@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::conn::{Phase, BACKLOG_MAX};
 use super::{Node, Waiter};
-use crate::ids::{ConnId, SessionId, Xid};
+use crate::ids::{ConnId, SessionId, Xid, Zxid};
 use crate::output::{CloseReason, Output};
 use crate::proto::ConnectResponse;
 use crate::session::{PASSWORD_LEN, SESSIONS_MAX};
@@ -55,6 +55,12 @@ impl Node {
             return;
         }
         let session = self.sessions.allocate_id();
+        if self.forwards() {
+            self.forward_create_session(conn, session, timeout_ms);
+            let c = self.conns.get_mut(&conn).expect("caller checked");
+            c.phase = Phase::CreatingSession { zxid: Zxid::ZERO };
+            return;
+        }
         let zxid = self.submit(
             session,
             Xid(0),

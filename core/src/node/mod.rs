@@ -9,6 +9,7 @@
 mod apply;
 mod config;
 mod conn;
+mod ensemble;
 mod handshake;
 mod peer;
 mod reads;
@@ -17,7 +18,7 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub use config::{ConfigError, NodeConfig, ValidConfig};
 pub use peer::{Forwarded, PeerMsg, Refusal, SnapshotImage};
@@ -25,7 +26,7 @@ pub use snapshot::{decode_snapshot, encode_snapshot, SnapshotError, SNAPSHOT_FOR
 
 use crate::ids::{ConnId, SessionId, Zxid};
 use crate::input::Input;
-use crate::output::Output;
+use crate::output::{CloseReason, Output};
 use crate::prep::Overlay;
 use crate::prng::Prng;
 use crate::session::SessionTable;
@@ -33,7 +34,7 @@ use crate::time::Instant;
 use crate::tree::DataTree;
 use crate::txn::Txn;
 use crate::watch::WatchManager;
-use crate::zab::{Observation, Role};
+use crate::zab::{History, Observation, Role, Zab};
 use conn::Conn;
 
 /// What the shell loaded from disk: the newest snapshot and the log after it.
@@ -62,6 +63,8 @@ enum Waiter {
     Expiry,
     /// Container/TTL reaping: nobody to answer.
     Reap,
+    /// A request a learner forwarded: the learner answers it.
+    Remote,
 }
 
 /// A standalone zoorepl server.
@@ -87,6 +90,15 @@ pub struct Node {
     /// Txns applied since the last snapshot, and the count that triggers the next one.
     since_snapshot: u64,
     snapshot_after: u64,
+    /// The ensemble protocol; `None` standalone.
+    zab: Option<Zab>,
+    /// Sessions a learner asked the leader to create, and for which connection.
+    creating: BTreeMap<SessionId, ConnId>,
+    /// Connections holding a reply until a zxid applies.
+    parked: BTreeSet<(Zxid, ConnId)>,
+    /// Sessions active on this learner since the last touch sent to the leader.
+    touched: BTreeSet<SessionId>,
+    next_touch: Instant,
 }
 
 impl Node {
@@ -97,7 +109,7 @@ impl Node {
     /// and order; anything else is a bug).
     #[must_use]
     pub fn recover(config: ValidConfig, recovered: Recovered, now: Instant, seed: u64) -> Self {
-        let cfg = config.config();
+        let cfg = config.config().clone();
         let mut sessions = SessionTable::new(
             cfg.server_id,
             cfg.tick_ms,
@@ -127,7 +139,26 @@ impl Node {
             prng,
             since_snapshot: 0,
             snapshot_after,
+            zab: None,
+            creating: BTreeMap::new(),
+            parked: BTreeSet::new(),
+            touched: BTreeSet::new(),
+            next_touch: now,
         };
+        if let Some(ensemble) = cfg.ensemble.clone() {
+            // The log after the snapshot may hold txns that were never committed: ZAB decides.
+            let history = History::new(
+                node.tree.last_applied(),
+                recovered.log,
+                ensemble.committed_log_max,
+            );
+            let epochs = (recovered.accepted_epoch, recovered.current_epoch);
+            let zab = Zab::new(cfg.server_id, ensemble, cfg.tick_ms, epochs, history, now);
+            node.zab = Some(zab);
+            node.drain_zab();
+            node.check_invariants();
+            return node;
+        }
         let snapshot_zxid = node.last_assigned;
         for txn in recovered.log.into_iter().filter(|t| t.zxid > snapshot_zxid) {
             assert!(
@@ -160,19 +191,33 @@ impl Node {
             Input::ConnOpened { conn, peer_ip } => {
                 let old = self.conns.insert(conn, Conn::new(peer_ip));
                 assert!(old.is_none(), "connection {conn:?} opened twice");
+                if self.zab.as_ref().is_some_and(|z| !z.serving()) {
+                    self.close(conn, CloseReason::NotServing);
+                }
             }
             Input::Client { conn, frame } => self.on_frame(conn, frame),
             Input::ConnClosed { conn } => self.forget_conn(conn),
-            Input::Persisted { upto } => self.on_persisted(upto),
+            Input::Persisted { upto } => match self.zab.as_mut() {
+                Some(zab) => zab.on_persisted(now, upto),
+                None => self.on_persisted(upto),
+            },
             Input::Tick => self.on_tick(),
-            Input::Peer { .. }
-            | Input::EpochSaved { .. }
-            | Input::Truncated { .. }
-            | Input::SnapshotInstalled { .. } => {
-                unreachable!("ensemble input {input:?} given to a standalone node")
-            }
+            Input::Peer { from, msg } => self.on_peer(from, msg),
+            Input::EpochSaved {
+                accepted_epoch,
+                current_epoch,
+            } => self
+                .zab_mut()
+                .on_epoch_saved(now, accepted_epoch, current_epoch),
+            Input::Truncated { after } => self.zab_mut().on_truncated(now, after),
+            Input::SnapshotInstalled { zxid } => self.zab_mut().on_snapshot_installed(now, zxid),
         }
-        self.flush_persist();
+        if let Some(zab) = self.zab.as_mut() {
+            zab.end_step();
+            self.drain_zab();
+        } else {
+            self.flush_persist();
+        }
         if cfg!(any(debug_assertions, feature = "invariants")) {
             self.check_invariants();
         }
@@ -187,8 +232,27 @@ impl Node {
     /// When to step `Input::Tick` next: the earliest session-expiry bucket or reaper run.
     #[must_use]
     pub fn poll_deadline(&self) -> Option<Instant> {
-        let expiry = self.sessions.next_expiry();
-        Some(expiry.map_or(self.next_reap, |e| e.min(self.next_reap)))
+        let Some(zab) = &self.zab else {
+            let expiry = self.sessions.next_expiry();
+            return Some(expiry.map_or(self.next_reap, |e| e.min(self.next_reap)));
+        };
+        let mut deadline = zab.deadline();
+        let mut consider = |t: Option<Instant>| {
+            deadline = match (deadline, t) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        };
+        if zab.established_epoch().is_some() {
+            consider(self.sessions.next_expiry());
+            consider(Some(self.next_reap));
+        } else if zab.config_planted(crate::zab::PlantedBug::FollowerExpiry) && zab.serving() {
+            consider(self.sessions.next_expiry());
+        }
+        if !self.touched.is_empty() {
+            consider(Some(self.next_touch));
+        }
+        deadline
     }
 
     /// The committed tree (for 4lw commands, snapshots and tests).
@@ -201,6 +265,21 @@ impl Node {
     #[must_use]
     pub fn observe(&self) -> Observation {
         let applied = self.tree.last_applied();
+        if let Some(zab) = &self.zab {
+            return Observation {
+                id: self.config.config().server_id,
+                role: zab.role(),
+                leader: zab.leader(),
+                established_epoch: zab.established_epoch(),
+                accepted_epoch: zab.accepted_epoch(),
+                current_epoch: zab.current_epoch(),
+                last_logged: zab.history().last_logged(),
+                committed: zab.history().committed(),
+                last_applied: applied,
+                digest: self.tree.digest(),
+                serving: zab.serving(),
+            };
+        }
         Observation {
             id: self.config.config().server_id,
             role: Role::Standalone,
@@ -269,6 +348,30 @@ impl Node {
         self.tree.check_invariants();
         self.sessions.check_invariants();
         self.watches.check_invariants();
+        self.check_conns();
+        if let Some(zab) = &self.zab {
+            zab.check_invariants();
+            assert_eq!(
+                self.tree.last_applied(),
+                zab.history().delivered(),
+                "the tree is exactly what ZAB delivered"
+            );
+            assert!(
+                self.in_flight.is_empty() && self.unflushed.is_empty(),
+                "ZAB persists"
+            );
+            if !zab.serving() {
+                assert!(self.conns.is_empty(), "clients kept while not serving");
+            }
+            if zab.established_epoch().is_none() {
+                assert!(
+                    self.overlay.is_empty(),
+                    "outstanding changes on a non-leader"
+                );
+                assert!(self.waiting.is_empty(), "waiting writes on a non-leader");
+            }
+            return;
+        }
         let applied = self.tree.last_applied();
         assert!(
             self.last_assigned >= applied,
@@ -300,6 +403,9 @@ impl Node {
                 "outstanding changes with no pending txn"
             );
         }
+    }
+
+    fn check_conns(&self) {
         for (id, c) in &self.conns {
             if let Some(s) = c.session {
                 let session = self

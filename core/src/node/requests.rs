@@ -27,6 +27,17 @@ impl Node {
             self.push(conn, done(xid, Err(ZkError::SessionExpired), None));
             return;
         }
+        if self.forwards() {
+            self.touched.insert(session);
+            if refusal(xid, &req).is_none() {
+                if let Some(shape) = self.forwarded_shape(&req) {
+                    let ids = self.conns[&conn].ids.clone();
+                    self.forward(session, xid, frame, ids);
+                    self.push(conn, Entry::Forwarded { xid, shape });
+                    return;
+                }
+            }
+        }
         let entry = self.entry_for(conn, session, xid, req);
         self.push(conn, entry);
     }
@@ -192,16 +203,27 @@ impl Node {
         op: TxnOp,
         waiter: Waiter,
     ) -> Zxid {
-        let zxid = self.last_assigned.next();
+        assert!(
+            self.prepares(),
+            "only a leader or a standalone server prepares txns"
+        );
+        let zxid = match &self.zab {
+            Some(zab) => zab.next_zxid(),
+            None => self.last_assigned.next(),
+        };
         self.last_assigned = zxid;
         let time_ms = i64::try_from(self.now.as_millis()).expect("time fits in i64");
-        self.unflushed.push(Txn {
+        let txn = Txn {
             zxid,
             time_ms,
             session,
             cxid,
             op,
-        });
+        };
+        match self.zab.as_mut() {
+            Some(zab) => zab.propose(txn),
+            None => self.unflushed.push(txn),
+        }
         let old = self.waiting.insert(zxid, waiter);
         assert!(old.is_none(), "zxid {zxid} assigned twice");
         zxid
@@ -281,7 +303,7 @@ fn done(xid: Xid, result: Result<Response, ZkError>, close: Option<CloseReason>)
     }
 }
 
-fn write_op(op: &MultiOp) -> WriteOp<'_> {
+pub(super) fn write_op(op: &MultiOp) -> WriteOp<'_> {
     match op {
         MultiOp::Create { op, req, ttl } => WriteOp::Create {
             container: *op == OpCode::CreateContainer,
@@ -311,7 +333,7 @@ fn write_op(op: &MultiOp) -> WriteOp<'_> {
     }
 }
 
-fn shape_of(op: &MultiOp) -> Shape {
+pub(super) fn shape_of(op: &MultiOp) -> Shape {
     match op {
         MultiOp::Create {
             op: OpCode::Create, ..

@@ -120,7 +120,9 @@ impl SessionTable {
         let old = self.sessions.insert(id, session);
         assert!(old.is_none(), "session {id} added twice");
         self.buckets.entry(expires_at).or_default().insert(id);
-        if id.0 >= self.next_id {
+        // Ids carry their server's id in the top byte; only ours move our counter, so a server
+        // never allocates in another server's range.
+        if id.0 >= self.next_id && id.0 >> 56 == self.next_id >> 56 {
             self.next_id = id.0 + 1;
         }
     }
@@ -195,6 +197,16 @@ impl SessionTable {
         }
     }
 
+    /// Forgets every pending close (a leader lost its role: those closeSession txns may never
+    /// commit) and restarts every session's expiry from `now` (a new leader, as Java's does).
+    pub fn restart_expiry(&mut self, now: Instant) {
+        let ids: Vec<SessionId> = self.sessions.keys().copied().collect();
+        for id in ids {
+            self.sessions.get_mut(&id).expect("listed").closing = false;
+            self.touch(id, now);
+        }
+    }
+
     /// Sessions whose bucket is due at `now`, not already closing, in id order.
     #[must_use]
     pub fn expired(&self, now: Instant) -> Vec<SessionId> {
@@ -254,10 +266,14 @@ impl SessionTable {
             }
         }
         for id in self.sessions.keys() {
-            assert!(
-                id.0 > 0 && id.0 < self.next_id,
-                "session id {id} outside the allocated range"
-            );
+            assert!(id.0 > 0, "session id {id} is not positive");
+            // Ids of our range are below the counter; other servers' ranges are theirs.
+            if id.0 >> 56 == self.next_id >> 56 {
+                assert!(
+                    id.0 < self.next_id,
+                    "session id {id} outside the allocated range"
+                );
+            }
         }
     }
 }

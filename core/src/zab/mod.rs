@@ -12,7 +12,11 @@
 
 pub mod election;
 pub mod history;
+mod leader;
+mod learner;
 pub mod msg;
+mod planted;
+mod server;
 
 use std::collections::BTreeMap;
 
@@ -21,7 +25,10 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ServerId, Zxid};
 
 pub use election::{Election, ElectionAction, ElectionConfig, Notification, PeerState, Vote};
+pub use history::{History, SyncPlan};
 pub use msg::ZabMsg;
+pub use planted::PlantedBug;
+pub use server::{Zab, ZabAction};
 
 /// What a member of the ensemble is (`server.N=host:port:port[:participant|observer|publisher]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -72,6 +79,30 @@ pub struct EnsembleConfig {
     /// Committed txns the leader keeps in memory to sync learners by DIFF; a learner further
     /// behind gets a SNAP.
     pub committed_log_max: usize,
+    /// A deliberately planted bug, for checking that the simulator finds it (only with the
+    /// `planted-bugs` feature; ignored otherwise).
+    pub planted: Option<PlantedBug>,
+}
+
+impl EnsembleConfig {
+    /// A configuration with Java's defaults (initLimit 10, syncLimit 5) for these members.
+    #[must_use]
+    pub fn new(members: BTreeMap<ServerId, MemberKind>) -> Self {
+        Self {
+            members,
+            init_limit: 10,
+            sync_limit: 5,
+            election: ElectionConfig::default(),
+            committed_log_max: 500,
+            planted: None,
+        }
+    }
+
+    /// Whether `bug` is planted (always false without the `planted-bugs` feature).
+    #[must_use]
+    pub fn planted(&self, bug: PlantedBug) -> bool {
+        cfg!(feature = "planted-bugs") && self.planted == Some(bug)
+    }
 }
 
 impl EnsembleConfig {
@@ -81,6 +112,12 @@ impl EnsembleConfig {
             .iter()
             .filter(|(_, k)| k.votes())
             .map(|(id, _)| *id)
+    }
+
+    /// How many voters make a quorum.
+    #[must_use]
+    pub fn quorum_size(&self) -> usize {
+        self.voters().count() / 2 + 1
     }
 
     /// Whether `ids` holds a strict majority of the voters (non-voters in `ids` are ignored).
