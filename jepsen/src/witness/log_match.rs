@@ -136,12 +136,12 @@ fn match_create(
     else {
         unreachable!("match_create is called with a Create effect")
     };
-    if mode.is_sequential() != *sequential {
+    if sequential.is_some_and(|s| s != mode.is_sequential()) {
         return Err(format!(
-            "create {path} {mode:?}, the txn's sequential is {sequential}"
+            "create {path} {mode:?}, the txn's sequential is {sequential:?}"
         ));
     }
-    let path_ok = if *sequential {
+    let path_ok = if mode.is_sequential() {
         logged.len() == path.len() + 10 && logged.starts_with(path)
     } else {
         logged == path

@@ -176,7 +176,7 @@ impl Execution {
                 path: c.path.to_owned(),
                 data: c.value.clone(),
                 ephemeral_owner: None,
-                sequential: false,
+                sequential: Some(false),
                 parent_cversion: None,
             };
             let parent = replay::parent_of(c.path).unwrap_or("/");

@@ -287,7 +287,7 @@ impl Apply<'_> {
         if parent_owner != 0 {
             self.invalid(index, format!("parent of {path} is ephemeral"));
         }
-        if *sequential && !path.ends_with(&format!("{created:010}")) {
+        if *sequential == Some(true) && !path.ends_with(&format!("{created:010}")) {
             let reason = format!("sequential {path} does not end in the counter {created:010}");
             self.invalid(index, reason);
         }

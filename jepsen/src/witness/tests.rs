@@ -23,7 +23,7 @@ fn create_effect(path: &str, value: &str) -> TxnEffect {
         path: path.to_owned(),
         data: data(value),
         ephemeral_owner: None,
-        sequential: false,
+        sequential: Some(false),
         parent_cversion: None,
     }
 }
@@ -265,7 +265,7 @@ fn replay_flags_wrong_sequential_name() {
             path: "/q-0000000001".to_owned(),
             data: None,
             ephemeral_owner: None,
-            sequential: true,
+            sequential: Some(true),
             parent_cversion: Some(1),
         }],
     )];
@@ -282,7 +282,7 @@ fn replay_flags_close_session_leaving_ephemerals() {
         path: "/e".to_owned(),
         data: None,
         ephemeral_owner: Some(S1),
-        sequential: false,
+        sequential: Some(false),
         parent_cversion: None,
     };
     let close = TxnEffect::CloseSession { ephemerals: vec![] };

@@ -52,8 +52,10 @@ pub enum TxnEffect {
         /// The owning session for an ephemeral; `None` for persistent, container and TTL
         /// nodes (their stat shows ephemeralOwner 0 too).
         ephemeral_owner: Option<SessionId>,
-        /// Whether the create was sequential (the path then ends in the 10-digit suffix).
-        sequential: bool,
+        /// Whether the create was sequential (the path then ends in the 10-digit suffix);
+        /// `None` when the log does not say (zoorepl-core's `CreateTxn` does not): the replay
+        /// then skips the suffix check and the request's mode decides.
+        sequential: Option<bool>,
         /// The parent's stored create counter after this create, when the log records it.
         parent_cversion: Option<i32>,
     },
