@@ -1,4 +1,5 @@
-//! zoorepl-jepsen: histories, models and the linearizability checker, and reports.
+//! zoorepl-jepsen: histories, models, the linearizability checker, reports, and the zxid-witness
+//! checker (`witness`).
 //! See `../shared/DESIGN.md` §7 and this crate's `README.md` for the history format.
 
 pub mod checker;
@@ -7,6 +8,7 @@ pub mod history;
 pub mod model;
 pub mod models;
 pub mod report;
+pub mod witness;
 
 pub use checker::{
     check, check_prepared, CheckOptions, CheckResult, Failure, LinearizedStep, Prepared, Progress,
