@@ -536,3 +536,15 @@ impl Zab {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "discovery_test.rs"]
+mod discovery_test;
+
+#[cfg(test)]
+#[path = "sync_test.rs"]
+mod sync_test;
+
+#[cfg(test)]
+#[path = "broadcast_test.rs"]
+mod broadcast_test;
