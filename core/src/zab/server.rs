@@ -548,3 +548,11 @@ mod sync_test;
 #[cfg(test)]
 #[path = "broadcast_test.rs"]
 mod broadcast_test;
+
+#[cfg(test)]
+#[path = "timer_test.rs"]
+mod timer_test;
+
+#[cfg(test)]
+#[path = "disk_test.rs"]
+mod disk_test;

@@ -42,11 +42,6 @@ pub(super) fn txn(epoch: u32, counter: u32) -> Txn {
     }
 }
 
-/// Txns `(epoch, from..=to)`.
-pub(super) fn txns(epoch: u32, from: u32, to: u32) -> Vec<Txn> {
-    (from..=to).map(|c| txn(epoch, c)).collect()
-}
-
 /// Every action queued so far, in order.
 pub(super) fn drain(zab: &mut Zab) -> Vec<ZabAction> {
     std::iter::from_fn(|| zab.poll_action()).collect()
