@@ -33,6 +33,17 @@ fn leader_waits_for_a_voter_quorum_when_an_observer_reports() {
     assert_eq!(drain(&mut zab), vec![]);
 }
 
+// §16.2 step 2 (Java's `getEpochToPropose` raises the epoch for every connecting learner and
+// counts only voters for the quorum): an observer that accepted epoch 7 could never take a
+// LEADERINFO below it, so the new epoch goes above its accepted epoch too.
+#[test]
+fn leader_proposes_an_epoch_above_an_observers_accepted_epoch() {
+    let mut zab = leader();
+    zab.on_msg(at(1), sid(4), info(O, 7));
+    zab.on_msg(at(1), sid(2), info(P, 5));
+    assert_eq!(drain(&mut zab), vec![save(8, 3)]);
+}
+
 // A LearnerInfo whose kind does not match the configuration is out of protocol.
 #[test]
 fn leader_ignores_learner_info_with_the_wrong_kind() {
