@@ -66,7 +66,8 @@ pub(super) struct Leader {
     phase: Phase,
     epoch: u32,
     links: BTreeMap<ServerId, Link>,
-    /// Voters' accepted epochs during discovery (this server included).
+    /// Learners' accepted epochs during discovery (this server included; only voters count
+    /// towards the quorum).
     accepted: BTreeMap<ServerId, u32>,
     epoch_acks: BTreeSet<ServerId>,
     started: Instant,
@@ -195,9 +196,9 @@ impl Zab {
         );
         match leader.phase {
             Phase::Discovering => {
-                if kind.votes() {
-                    leader.accepted.insert(from, accepted);
-                }
+                // Every learner's accepted epoch raises the new epoch (a learner cannot take an
+                // epoch below the one it accepted); only voters make the quorum (`is_quorum`).
+                leader.accepted.insert(from, accepted);
                 self.leader_try_choose_epoch();
             }
             Phase::SavingAccepted => {}

@@ -84,6 +84,24 @@ impl Learner {
         from == self.leader && self.phase == Phase::ExpectSnapshot { epoch, zxid }
     }
 
+    /// Whether `msg` restarts the wait for the leader. Once synced, anything does. Before, only
+    /// the messages that move the sync on do: one lost on the link is never sent again, while
+    /// PINGs and the running epoch's PROPOSALs and INFORMs keep coming, so if those counted a
+    /// learner that lost, say, NEWLEADER or UPTODATE would wait for it forever. The sync must
+    /// move on every `initLimit` ticks (Java bounds each read of the sync by it).
+    fn phase_moves_on(&self, msg: &ZabMsg) -> bool {
+        matches!(self.phase, Phase::Synced { .. })
+            || matches!(
+                msg,
+                ZabMsg::LeaderInfo { .. }
+                    | ZabMsg::Diff { .. }
+                    | ZabMsg::Trunc { .. }
+                    | ZabMsg::Snap { .. }
+                    | ZabMsg::NewLeader { .. }
+                    | ZabMsg::UpToDate { .. }
+            )
+    }
+
     pub(super) fn deadline(&self, zab: &Zab) -> Instant {
         let limit = if matches!(self.phase, Phase::Synced { .. }) {
             zab.config.sync_limit
@@ -125,7 +143,9 @@ impl Zab {
         if from != learner.leader {
             return;
         }
-        learner.last_heard = now;
+        if learner.phase_moves_on(&msg) {
+            learner.last_heard = now;
+        }
         if let ZabMsg::LeaderInfo { epoch } = msg {
             self.learner_on_leader_info(epoch);
             return;
@@ -253,6 +273,8 @@ impl Zab {
             }
         }
         self.history.reset_to(zxid);
+        // The image came from the leader: the sync moves on.
+        self.learner_mut().last_heard = self.now;
         self.disk.push_back(DiskOp::Install(zxid));
         self.actions.push_back(ZabAction::InstallSnapshot { zxid });
         self.set_phase(Phase::ExpectNewLeader { epoch });

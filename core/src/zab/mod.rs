@@ -158,3 +158,6 @@ pub struct Observation {
     /// Whether it serves clients now.
     pub serving: bool,
 }
+
+#[cfg(test)]
+mod test_support;

@@ -536,3 +536,23 @@ impl Zab {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "discovery_test.rs"]
+mod discovery_test;
+
+#[cfg(test)]
+#[path = "sync_test.rs"]
+mod sync_test;
+
+#[cfg(test)]
+#[path = "broadcast_test.rs"]
+mod broadcast_test;
+
+#[cfg(test)]
+#[path = "timer_test.rs"]
+mod timer_test;
+
+#[cfg(test)]
+#[path = "disk_test.rs"]
+mod disk_test;
