@@ -151,6 +151,24 @@ impl Workload {
         })
     }
 
+    /// One line per client that is not settled (for a liveness failure).
+    #[must_use]
+    pub fn unsettled(&self) -> String {
+        let lines: Vec<String> = self
+            .clients
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.state != State::Connected || c.outstanding.iter().any(|(_, o)| o.is_some()))
+            .map(|(i, c)| {
+                format!(
+                    "client {i} {:?} on server {} conn {:?} session {:#x} outstanding {:?}",
+                    c.state, c.server, c.conn, c.session, c.outstanding
+                )
+            })
+            .collect();
+        lines.join("; ")
+    }
+
     /// The client's time to act: connect, send an operation, or ping.
     pub fn wake(&mut self, now_ms: u64, client: usize, rng: &mut Rng) -> Vec<ClientAction> {
         let c = &self.clients[client];

@@ -292,7 +292,7 @@ impl Cluster {
         self.violations.push((now, v));
     }
 
-    fn dispatch(&mut self, event: Event) {
+    pub(crate) fn dispatch(&mut self, event: Event) {
         if let Some(s) = event.server() {
             if self.servers[s].paused {
                 self.servers[s].deferred.push(event);

@@ -148,10 +148,13 @@ impl Cluster {
             return;
         }
         server.paused = false;
-        for event in std::mem::take(&mut server.deferred) {
-            self.queue.push(self.now, event);
-        }
+        let deferred = std::mem::take(&mut server.deferred);
         self.world(37, s as u64, || format!("server {s} resumed"));
+        // Handled right here, in arrival order: re-queued, they would run after events that
+        // arrive at this same millisecond and break the FIFO order of their links.
+        for event in deferred {
+            self.dispatch(event);
+        }
         self.reschedule_timer(s);
     }
 
@@ -182,11 +185,19 @@ impl Cluster {
         server.timer_gen += 1;
         server.timer_at = None;
         server.paused = false;
-        server.deferred.clear();
+        let deferred = std::mem::take(&mut server.deferred);
         let unsynced = server.disk.unsynced();
         let damaged = server.disk.crash(fate, &mut self.rng_disk);
         let inc = server.incarnation;
-        let conns = std::mem::take(&mut server.conns);
+        let mut conns = std::mem::take(&mut server.conns);
+        // Connections still waiting in a paused server's backlog are reset too.
+        for event in deferred {
+            if let Event::ToServer { conn, .. } = event {
+                if let Some(&(client, _)) = self.conns.get(&conn) {
+                    conns.insert(conn, client);
+                }
+            }
+        }
         self.stats.crashes += 1;
         self.checkers.monotonic.on_crash(s);
         self.world(40, s as u64, || {

@@ -87,14 +87,15 @@ impl Cluster {
             .collect();
         format!(
             "not settled {} ms after healing: all up {}, disks idle {}, clients settled {}, \
-             {pending} ops pending, leader {}, converged {}; servers [{}]",
+             {pending} ops pending, leader {}, converged {}; servers [{}]; clients [{}]",
             self.liveness_ms,
             self.all_runnable_up(),
             self.disks_idle(),
             self.workload.settled(),
             liveness::leader_established(live),
             liveness::converged(live),
-            views.join("; ")
+            views.join("; "),
+            self.workload.unsettled()
         )
     }
 
