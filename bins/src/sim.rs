@@ -77,7 +77,10 @@ pub fn run(args: &SimArgs) -> anyhow::Result<usize> {
         print_one(&outcome, args)?;
         return Ok(usize::from(!outcome.failures.is_empty()));
     }
-    let range = args.seeds.clone().context("give --seed S or --seeds A..B")?;
+    let range = args
+        .seeds
+        .clone()
+        .context("give --seed S or --seeds A..B")?;
     Ok(run_range(range, &opts))
 }
 
@@ -93,7 +96,8 @@ fn print_one(outcome: &SeedOutcome, args: &SimArgs) -> anyhow::Result<()> {
     }
     writeln!(out, "trace hash: {:#018x}", outcome.trace_hash)?;
     if let (Some(path), Some(history)) = (&args.history, &outcome.history) {
-        let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let file =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         let mut writer = HistoryWriter::new(std::io::BufWriter::new(file));
         for event in history.to_jepsen() {
             writer.write(&event)?;

@@ -31,7 +31,7 @@ pub mod workload;
 
 pub use checker::Violation;
 pub use history::History;
-pub use options::{FaultLevel, Faults, SimOptions};
+pub use options::{FaultLevel, Faults, Planted, SimOptions};
 
 /// Counters of one run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -59,6 +59,18 @@ pub struct SimOptions {
     pub trace: bool,
     /// Keep the client history in the outcome.
     pub keep_history: bool,
+    /// A bug planted on purpose, to show the checkers catch it.
+    pub planted: Option<Planted>,
+}
+
+/// Bugs the simulator can plant in its own disk model, so tests can show that the checkers
+/// notice (DESIGN.md §6, planted bugs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Planted {
+    /// The disk answers `Persisted` without syncing: acknowledged writes are not durable.
+    AckBeforeFsync,
+    /// A crash also loses the newest synced log record: a lying disk.
+    CrashLosesSynced,
 }
 
 impl Default for SimOptions {
@@ -72,6 +84,7 @@ impl Default for SimOptions {
             liveness_ms: 60_000,
             trace: false,
             keep_history: false,
+            planted: None,
         }
     }
 }

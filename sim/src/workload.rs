@@ -158,7 +158,9 @@ impl Workload {
             .clients
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.state != State::Connected || c.outstanding.iter().any(|(_, o)| o.is_some()))
+            .filter(|(_, c)| {
+                c.state != State::Connected || c.outstanding.iter().any(|(_, o)| o.is_some())
+            })
             .map(|(i, c)| {
                 format!(
                     "client {i} {:?} on server {} conn {:?} session {:#x} outstanding {:?}",

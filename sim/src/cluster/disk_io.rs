@@ -7,6 +7,7 @@ use zoorepl_core::input::Input;
 
 use super::server::DiskOp;
 use super::{Cluster, Event};
+use crate::options::Planted;
 use crate::trace::Target;
 
 impl Cluster {
@@ -50,7 +51,9 @@ impl Cluster {
                     self.crash(s, "fsync failed");
                     return;
                 }
-                server.disk.sync();
+                if self.planted != Some(Planted::AckBeforeFsync) {
+                    server.disk.sync();
+                }
                 Input::Persisted { upto }
             }
             DiskOp::SaveEpoch { accepted, current } => {

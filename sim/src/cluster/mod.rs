@@ -143,6 +143,7 @@ pub(crate) struct Cluster {
     pub(crate) violations: Vec<(u64, Violation)>,
     partitioned: bool,
     done: bool,
+    planted: Option<crate::options::Planted>,
 }
 
 /// A node's seed for one incarnation, derived from the run seed.
@@ -187,7 +188,7 @@ impl Cluster {
         let mut rng_clients = root.fork();
         let ensemble = ensemble(opts);
         let total = ensemble.as_ref().map_or(1, |e| e.members.len());
-        let snap_count = rng_faults.range(10, 400);
+        let snap_count = rng_faults.range(4, 120);
         let servers = (0..total)
             .map(|i| {
                 let id = ServerId(if ensemble.is_some() { i as u64 + 1 } else { 0 });
@@ -237,6 +238,7 @@ impl Cluster {
             violations: Vec::new(),
             partitioned: false,
             done: false,
+            planted: opts.planted,
         };
         cluster.start();
         cluster

@@ -187,7 +187,10 @@ impl Cluster {
         server.paused = false;
         let deferred = std::mem::take(&mut server.deferred);
         let unsynced = server.disk.unsynced();
-        let damaged = server.disk.crash(fate, &mut self.rng_disk);
+        let mut damaged = server.disk.crash(fate, &mut self.rng_disk);
+        if self.planted == Some(crate::options::Planted::CrashLosesSynced) {
+            damaged += usize::from(server.disk.drop_newest_record());
+        }
         let inc = server.incarnation;
         let mut conns = std::mem::take(&mut server.conns);
         // Connections still waiting in a paused server's backlog are reset too.

@@ -200,18 +200,18 @@ impl Cluster {
         self.trace.output(kind, summary, || describe(&out));
         match out {
             Output::Handshake { conn, response } => {
-                self.to_client(s, conn, ServerMsg::Handshake(response));
+                self.send_to_client(s, conn, ServerMsg::Handshake(response));
             }
             Output::Reply { conn, header, body } => {
                 self.check_shown(s, "reply", header.zxid);
-                self.to_client(s, conn, ServerMsg::Reply(header, body));
+                self.send_to_client(s, conn, ServerMsg::Reply(header, body));
             }
             Output::Notify { conn, zxid, event } => {
                 self.check_shown(s, "notification", zxid);
-                self.to_client(s, conn, ServerMsg::Notify(zxid, event));
+                self.send_to_client(s, conn, ServerMsg::Notify(zxid, event));
             }
             Output::CloseConn { conn, .. } => {
-                self.to_client(s, conn, ServerMsg::Closed);
+                self.send_to_client(s, conn, ServerMsg::Closed);
                 self.servers[s].conns.remove(&conn);
             }
             Output::Persist { txns } => {
@@ -266,7 +266,7 @@ impl Cluster {
         }
     }
 
-    fn to_client(&mut self, s: usize, conn: ConnId, msg: ServerMsg) {
+    fn send_to_client(&mut self, s: usize, conn: ConnId, msg: ServerMsg) {
         let Some(&client) = self.servers[s].conns.get(&conn) else {
             return;
         };

@@ -202,6 +202,14 @@ impl Disk {
         before - self.records.len() + usize::from(fate == CrashFate::Torn)
     }
 
+    /// Drops the newest log record even if synced (only for the planted "lying disk" bug).
+    /// Returns whether there was one.
+    pub fn drop_newest_record(&mut self) -> bool {
+        let dropped = self.records.pop().is_some();
+        self.synced = self.synced.min(self.records.len());
+        dropped
+    }
+
     /// Bit rot found when reading at restart: damages a snapshot or a log record that is not the
     /// last one. `fatal_ok` allows damage the server cannot recover from; otherwise only damage
     /// that an older snapshot or the full log can cover is chosen. Returns what was damaged.
