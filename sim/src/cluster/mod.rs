@@ -43,8 +43,11 @@ const TICK_MS: u64 = 100;
 /// Something that happens at a virtual time.
 #[derive(Debug)]
 pub(crate) enum Event {
+    /// A peer message; `to_inc` is the receiver's incarnation when it was sent (a message on
+    /// a connection to a process that has since restarted is lost with that connection).
     Peer {
         to: usize,
+        to_inc: u32,
         from: usize,
         msg: PeerMsg,
     },
@@ -302,7 +305,12 @@ impl Cluster {
             }
         }
         match event {
-            Event::Peer { to, from, msg } => self.on_peer(to, from, msg),
+            Event::Peer {
+                to,
+                to_inc,
+                from,
+                msg,
+            } => self.on_peer(to, to_inc, from, msg),
             Event::Tick { server, gen } => self.on_tick(server, gen),
             Event::DiskDone { server, inc } => self.on_disk_done(server, inc),
             Event::SnapshotDone {

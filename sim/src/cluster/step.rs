@@ -183,8 +183,8 @@ impl Cluster {
         self.step(s, Input::Tick);
     }
 
-    pub(crate) fn on_peer(&mut self, to: usize, from: usize, msg: PeerMsg) {
-        if !self.net.deliverable(from, to) {
+    pub(crate) fn on_peer(&mut self, to: usize, to_inc: u32, from: usize, msg: PeerMsg) {
+        if !self.net.deliverable(from, to) || self.servers[to].incarnation != to_inc {
             self.stats.peer_dropped += 1;
             return;
         }
@@ -288,6 +288,11 @@ impl Cluster {
             return;
         };
         self.stats.peer_sent += 1;
+        if !self.servers[t].up() {
+            self.stats.peer_dropped += 1; // Connection refused: nobody listens.
+            return;
+        }
+        let to_inc = self.servers[t].incarnation;
         match self.net.send_peer(self.now, s, t, &mut self.rng_net) {
             Fate::Deliver { at_ms, twice } => {
                 if twice {
@@ -297,6 +302,7 @@ impl Cluster {
                         at_ms,
                         Event::Peer {
                             to: t,
+                            to_inc,
                             from: s,
                             msg: copy,
                         },
@@ -306,6 +312,7 @@ impl Cluster {
                     at_ms,
                     Event::Peer {
                         to: t,
+                        to_inc,
                         from: s,
                         msg,
                     },
