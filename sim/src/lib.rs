@@ -16,6 +16,15 @@
 //! - [`checker`]: one file per property.
 //! - `cluster`: the event loop gluing it all.
 //! - [`trace`]: the trace hash (and text with `--trace`).
+//!
+//! Ensemble mode plugs in without changes here: with `nodes > 1` every server gets
+//! `NodeConfig::ensemble = Some(..)` (ids 1..=n voters, then observers); `Output::Send` goes
+//! through [`network`] and arrives as `Input::Peer`; `SaveEpoch`, `Truncate` and
+//! `InstallSnapshot` go through the same per-server disk queue as `Persist` and are answered
+//! by `EpochSaved`, `Truncated` and `SnapshotInstalled`; partitions and clogs only fire with
+//! two or more servers; the checkers read `Node::observe()` (role, leader, established epoch,
+//! committed) and the liveness phase waits for an established leader that every live server
+//! follows.
 
 pub mod checker;
 pub mod clock;
