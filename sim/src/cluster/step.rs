@@ -114,9 +114,17 @@ impl Cluster {
         let now = server.clock.local(self.now);
         node.step(now, input);
         self.stats.steps += 1;
+        self.drain_outputs(s);
+    }
+
+    /// Routes everything server `s` has emitted, then checks it and reschedules its timer.
+    /// Also called right after `Node::recover` (an ensemble node may start an election there).
+    pub(crate) fn drain_outputs(&mut self, s: usize) {
         let mut outputs = Vec::new();
-        while let Some(out) = node.poll_output() {
-            outputs.push(out);
+        if let Some(node) = self.servers[s].node.as_mut() {
+            while let Some(out) = node.poll_output() {
+                outputs.push(out);
+            }
         }
         for out in outputs {
             self.route(s, out);
