@@ -259,7 +259,7 @@ impl Cluster {
                 seed,
             );
             server.node = Some(node);
-            self.after_step(s);
+            self.drain_outputs(s);
         }
         for c in 0..self.workload.len() {
             let at = self.rng_clients.range(0, 50);
