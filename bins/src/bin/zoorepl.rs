@@ -3,7 +3,8 @@
 //! - zkCli's commands one-shot: `zoorepl -s host:port get /a` (exit 1 when the command fails);
 //! - `bench`: a load generator over the ZooKeeper protocol;
 //! - `check`: checks a recorded history for linearizability (exit 0 linearizable,
-//!   1 not linearizable, 2 unknown or error).
+//!   1 not linearizable, 2 unknown or error);
+//! - `sim`: runs the deterministic simulator over seeds (exit 1 when a seed fails).
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -35,6 +36,8 @@ enum Command {
     Check(CheckArgs),
     /// Generate load over the ZooKeeper protocol and report throughput and latency.
     Bench(zoorepl::bench::BenchArgs),
+    /// Run the deterministic simulator: `--seeds A..B`, or `--seed S --trace`.
+    Sim(zoorepl::sim::SimArgs),
     #[command(flatten)]
     Shell(zoorepl::cli::Command),
 }
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Check(args)) => args,
+        Some(Command::Sim(args)) => return run_sim(&args),
         other => return run_client(&cli.shell.server, other),
     };
     match run_check(&args) {
@@ -113,7 +117,7 @@ fn run_client(server: &str, command: Option<Command>) -> ExitCode {
             None => zoorepl::cli::run_shell(server).await.map(|()| 0),
             Some(Command::Shell(cmd)) => zoorepl::cli::run_one_shot(server, cmd).await,
             Some(Command::Bench(args)) => zoorepl::bench::run_and_print(args).await.map(|_| 0),
-            Some(Command::Check(_)) => unreachable!("handled by the caller"),
+            Some(Command::Check(_) | Command::Sim(_)) => unreachable!("handled by the caller"),
         }
     });
     match outcome {
@@ -121,6 +125,17 @@ fn run_client(server: &str, command: Option<Command>) -> ExitCode {
         Err(e) => {
             eprintln!("zoorepl: {e:#}");
             ExitCode::from(1)
+        }
+    }
+}
+
+fn run_sim(args: &zoorepl::sim::SimArgs) -> ExitCode {
+    match zoorepl::sim::run(args) {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("zoorepl sim: {e:#}");
+            ExitCode::from(2)
         }
     }
 }

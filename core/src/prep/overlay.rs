@@ -67,9 +67,11 @@ impl Overlay {
     /// Ephemerals of a session as they will be once every outstanding txn applies, sorted.
     #[must_use]
     pub fn ephemerals(&self, tree: &DataTree, session: SessionId) -> Vec<String> {
+        // A path the overlay touched is decided by the overlay alone: deleted, or re-created
+        // (possibly by another session), its committed owner no longer counts.
         let mut out: BTreeSet<String> = tree
             .ephemerals(session)
-            .filter(|p| !matches!(self.get(p), Some(None)))
+            .filter(|p| self.get(p).is_none())
             .map(str::to_owned)
             .collect();
         for (path, (_, view)) in &self.entries {

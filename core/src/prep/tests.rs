@@ -385,3 +385,22 @@ fn close_session_lists_committed_and_outstanding_ephemerals() {
         }
     );
 }
+
+#[test]
+fn close_session_skips_an_ephemeral_deleted_and_recreated_by_another_session() {
+    // postmortem: found by the simulator (`zoorepl sim --seed 1428`). Session S owned the
+    // committed ephemeral /e; another session deleted it and created its own /e, both still
+    // outstanding; S's closeSession listed /e from the committed tree, and applying it panicked
+    // ("not an ephemeral of session"). A path the overlay touched is decided by the overlay.
+    let mut f = Fixture::new();
+    f.create("/e", 1, true).expect("committed ephemeral of S");
+    let mut view = overlay::committed_view(&f.tree, "/e").expect("exists");
+    view.kind = crate::txn::NodeKind::Ephemeral(SessionId(8));
+    let recreated = std::collections::BTreeMap::from([("/e".to_owned(), Some(view))]);
+    f.overlay.merge(recreated, f.zxid.next());
+    let mut prep = Prep::new(&f.tree, &f.overlay, &f.ids, S, f.config);
+    assert_eq!(
+        prep.close_session(),
+        TxnOp::CloseSession { ephemerals: vec![] }
+    );
+}

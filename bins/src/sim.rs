@@ -1,0 +1,138 @@
+//! `zoorepl sim`: runs the deterministic core simulator (`zoorepl-sim`) over a range of seeds
+//! with a progress line, or one seed with its event trace.
+
+use std::io::Write;
+use std::ops::Range;
+use std::time::Instant;
+
+use anyhow::Context;
+use zoorepl_jepsen::HistoryWriter;
+use zoorepl_sim::{run_seed, FaultLevel, SeedOutcome, SimOptions};
+
+/// Arguments of `zoorepl sim`.
+#[derive(clap::Args, Debug)]
+pub struct SimArgs {
+    /// Seeds to run, `A..B` (B excluded).
+    #[arg(long, value_parser = parse_range, conflicts_with = "seed")]
+    pub seeds: Option<Range<u64>>,
+    /// One seed to run (with `--trace`, print its events).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Voting servers (1 = one standalone server).
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// Observers (ensemble only).
+    #[arg(long, default_value_t = 0)]
+    pub observers: usize,
+    /// Fault level: none, default or heavy.
+    #[arg(long, default_value = "default")]
+    pub faults: FaultLevel,
+    /// Clients (drawn from the seed when absent).
+    #[arg(long)]
+    pub clients: Option<usize>,
+    /// Length of the safety phase in simulated ms (drawn when absent).
+    #[arg(long)]
+    pub safety_ms: Option<u64>,
+    /// Print every event of the run (one seed).
+    #[arg(long)]
+    pub trace: bool,
+    /// Write the client history of the run as JSON lines (one seed).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<std::path::PathBuf>,
+}
+
+fn parse_range(s: &str) -> Result<Range<u64>, String> {
+    let (a, b) = s.split_once("..").ok_or("expected A..B")?;
+    let a: u64 = a.parse().map_err(|e| format!("{a}: {e}"))?;
+    let b: u64 = b.parse().map_err(|e| format!("{b}: {e}"))?;
+    if a >= b {
+        return Err(format!("empty range {a}..{b}"));
+    }
+    Ok(a..b)
+}
+
+impl SimArgs {
+    fn options(&self) -> SimOptions {
+        SimOptions {
+            nodes: self.nodes,
+            observers: self.observers,
+            faults: self.faults,
+            clients: self.clients,
+            safety_ms: self.safety_ms,
+            trace: self.trace,
+            keep_history: self.history.is_some(),
+            ..SimOptions::default()
+        }
+    }
+}
+
+/// Runs the command; returns the number of failing seeds.
+///
+/// # Errors
+/// When neither `--seed` nor `--seeds` is given, or the history cannot be written.
+pub fn run(args: &SimArgs) -> anyhow::Result<usize> {
+    let opts = args.options();
+    if let Some(seed) = args.seed {
+        let outcome = run_seed(seed, &opts);
+        print_one(&outcome, args)?;
+        return Ok(usize::from(!outcome.failures.is_empty()));
+    }
+    let range = args
+        .seeds
+        .clone()
+        .context("give --seed S or --seeds A..B")?;
+    Ok(run_range(range, &opts))
+}
+
+fn print_one(outcome: &SeedOutcome, args: &SimArgs) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for line in &outcome.trace {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out, "seed {} faults: {}", outcome.seed, outcome.faults)?;
+    writeln!(out, "stats: {:?}", outcome.stats)?;
+    for f in &outcome.failures {
+        writeln!(out, "FAILED {f}")?;
+    }
+    writeln!(out, "trace hash: {:#018x}", outcome.trace_hash)?;
+    if let (Some(path), Some(history)) = (&args.history, &outcome.history) {
+        let file =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut writer = HistoryWriter::new(std::io::BufWriter::new(file));
+        for event in history.to_jepsen() {
+            writer.write(&event)?;
+        }
+        writer.finish()?;
+        writeln!(out, "history: {}", path.display())?;
+    }
+    Ok(())
+}
+
+fn run_range(range: Range<u64>, opts: &SimOptions) -> usize {
+    let start = Instant::now();
+    let total = range.end - range.start;
+    let mut failed = 0usize;
+    let mut last_progress = start;
+    for (done, seed) in range.enumerate() {
+        let outcome = run_seed(seed, opts);
+        if !outcome.failures.is_empty() {
+            failed += 1;
+            eprintln!();
+            println!("seed {seed} FAILED (faults: {})", outcome.faults);
+            for f in &outcome.failures {
+                println!("  {f}");
+            }
+        }
+        if last_progress.elapsed().as_millis() >= 250 || done as u64 + 1 == total {
+            last_progress = Instant::now();
+            let secs = start.elapsed().as_secs_f64().max(1e-9);
+            eprint!(
+                "\rseeds {}/{total}  {:.1} seeds/s  failures {failed}   ",
+                done + 1,
+                (done + 1) as f64 / secs
+            );
+        }
+    }
+    eprintln!();
+    failed
+}
