@@ -61,6 +61,8 @@ pub struct SimOptions {
     pub keep_history: bool,
     /// A bug planted on purpose, to show the checkers catch it.
     pub planted: Option<Planted>,
+    /// A ZAB bug planted in every server (needs the `planted-bugs` feature to take effect).
+    pub zab_bug: Option<zoorepl_core::zab::PlantedBug>,
 }
 
 /// Bugs the simulator can plant in its own disk model, so tests can show that the checkers
@@ -85,6 +87,7 @@ impl Default for SimOptions {
             trace: false,
             keep_history: false,
             planted: None,
+            zab_bug: None,
         }
     }
 }

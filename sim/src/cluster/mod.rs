@@ -178,6 +178,7 @@ fn ensemble(opts: &SimOptions) -> Option<EnsembleConfig> {
         sync_limit: 5,
         election: ElectionConfig::default(),
         committed_log_max: 64,
+        planted: opts.zab_bug,
     })
 }
 
