@@ -45,6 +45,13 @@ pub enum Input {
         /// The message.
         msg: PeerMsg,
     },
+    /// The connection to a peer broke (or a send to it failed): messages sent on it after some
+    /// point were lost. Like Java's learner handler dying with its socket, the leader forgets
+    /// that learner and a learner gives up on that leader; both resynchronize from scratch.
+    PeerDisconnected {
+        /// The peer.
+        peer: ServerId,
+    },
     /// The epochs asked for by `Output::SaveEpoch` are durable.
     EpochSaved {
         /// The accepted epoch now on disk.

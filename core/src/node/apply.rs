@@ -52,7 +52,10 @@ impl Node {
             TxnOp::CreateSession { timeout_ms } => {
                 self.sessions.add(txn.session, *timeout_ms, self.now)
             }
-            TxnOp::CloseSession { .. } => drop(self.sessions.remove(txn.session)),
+            TxnOp::CloseSession { .. } => {
+                self.sessions.remove(txn.session);
+                self.forwarded_xids.remove(&txn.session);
+            }
             _ => {}
         }
         for change in &applied.changes {

@@ -207,6 +207,7 @@ impl Node {
         self.overlay = crate::prep::Overlay::default();
         self.creating.clear();
         self.parked.clear();
+        self.forwarded_xids.clear();
         self.touched.clear();
         self.sessions.restart_expiry(self.now);
         self.last_assigned = self.tree.last_applied();
@@ -257,8 +258,16 @@ impl Node {
         cxid: Xid,
         what: Forwarded,
     ) {
+        let first = match self.forwarded_xids.get(&session) {
+            None => true,
+            Some(last) => matches!(what, Forwarded::Request { .. }) && cxid > *last,
+        };
+        if !first {
+            return;
+        }
         let (frame, ids) = match what {
             Forwarded::CreateSession { timeout_ms } => {
+                self.forwarded_xids.insert(session, Xid(i32::MIN));
                 if self.sessions.get(session).is_none() && timeout_ms > 0 {
                     let op = crate::txn::TxnOp::CreateSession { timeout_ms };
                     self.submit(session, Xid(0), op, Waiter::Remote);
@@ -270,6 +279,7 @@ impl Node {
         let Ok((_, req)) = decode_request(&frame) else {
             return;
         };
+        self.forwarded_xids.insert(session, cxid);
         let after = self.last_assigned;
         let refuse = |refusal| PeerMsg::Refused {
             epoch,

@@ -24,7 +24,7 @@ pub use config::{ConfigError, NodeConfig, ValidConfig};
 pub use peer::{Forwarded, PeerMsg, Refusal, SnapshotImage};
 pub use snapshot::{decode_snapshot, encode_snapshot, SnapshotError, SNAPSHOT_FORMAT};
 
-use crate::ids::{ConnId, SessionId, Zxid};
+use crate::ids::{ConnId, SessionId, Xid, Zxid};
 use crate::input::Input;
 use crate::output::{CloseReason, Output};
 use crate::prep::Overlay;
@@ -99,6 +99,9 @@ pub struct Node {
     /// Sessions active on this learner since the last touch sent to the leader.
     touched: BTreeSet<SessionId>,
     next_touch: Instant,
+    /// The leader's highest forwarded xid per session: a repeated forward (a resend after a
+    /// reconnect) is not prepared twice.
+    forwarded_xids: BTreeMap<SessionId, Xid>,
 }
 
 impl Node {
@@ -144,6 +147,7 @@ impl Node {
             parked: BTreeSet::new(),
             touched: BTreeSet::new(),
             next_touch: now,
+            forwarded_xids: BTreeMap::new(),
         };
         if let Some(ensemble) = cfg.ensemble.clone() {
             // The log after the snapshot may hold txns that were never committed: ZAB decides.
@@ -203,6 +207,7 @@ impl Node {
             },
             Input::Tick => self.on_tick(),
             Input::Peer { from, msg } => self.on_peer(from, msg),
+            Input::PeerDisconnected { peer } => self.zab_mut().on_disconnected(now, peer),
             Input::EpochSaved {
                 accepted_epoch,
                 current_epoch,

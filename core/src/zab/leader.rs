@@ -176,6 +176,16 @@ impl Zab {
         }
     }
 
+    /// A learner's link broke: it no longer counts until it syncs again.
+    pub(super) fn leader_forget(&mut self, peer: ServerId) {
+        let leader = self.leader_mut();
+        leader.links.remove(&peer);
+        leader.epoch_acks.remove(&peer);
+        if leader.phase == Phase::Discovering {
+            leader.accepted.remove(&peer);
+        }
+    }
+
     fn leader_on_learner_info(&mut self, from: ServerId, kind: MemberKind, accepted: u32) {
         let now = self.now;
         if self.config.members.get(&from) != Some(&kind) {

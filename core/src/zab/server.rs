@@ -321,6 +321,23 @@ impl Zab {
         }
     }
 
+    /// The link to `peer` broke: a learner gives up on that leader, a leader forgets that
+    /// learner (it comes back through election and a fresh sync).
+    pub fn on_disconnected(&mut self, now: Instant, peer: ServerId) {
+        self.now = now;
+        match &mut self.state {
+            State::Looking => {
+                self.early_learners.remove(&peer);
+            }
+            State::Leading(_) => self.leader_forget(peer),
+            State::Learning(l) => {
+                if l.leader == peer {
+                    self.look(now);
+                }
+            }
+        }
+    }
+
     /// Whether a SNAP image from `from` at `zxid` is expected now. When it is, the node takes the
     /// image as its state and calls [`Zab::on_snapshot`].
     #[must_use]

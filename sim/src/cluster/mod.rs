@@ -51,6 +51,13 @@ pub(crate) enum Event {
         from: usize,
         msg: PeerMsg,
     },
+    /// The connection from `server` to `peer` broke: a message on it was lost (a break, a
+    /// partition, or nobody listening). Both ends notice, as with a TCP reset.
+    Disconnect {
+        server: usize,
+        inc: u32,
+        peer: usize,
+    },
     Tick {
         server: usize,
         gen: u64,
@@ -98,6 +105,7 @@ impl Event {
     const fn server(&self) -> Option<usize> {
         match self {
             Self::Peer { to: server, .. }
+            | Self::Disconnect { server, .. }
             | Self::Tick { server, .. }
             | Self::DiskDone { server, .. }
             | Self::SnapshotDone { server, .. }
@@ -312,6 +320,7 @@ impl Cluster {
                 from,
                 msg,
             } => self.on_peer(to, to_inc, from, msg),
+            Event::Disconnect { server, inc, peer } => self.on_disconnect(server, inc, peer),
             Event::Tick { server, gen } => self.on_tick(server, gen),
             Event::DiskDone { server, inc } => self.on_disk_done(server, inc),
             Event::SnapshotDone {

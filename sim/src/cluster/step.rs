@@ -35,6 +35,7 @@ fn input_kind(input: &Input) -> (u64, u64) {
         ),
         Input::Truncated { after } => (8, after.as_i64() as u64),
         Input::SnapshotInstalled { zxid } => (9, zxid.as_i64() as u64),
+        Input::PeerDisconnected { peer } => (10, peer.0),
     }
 }
 
@@ -192,8 +193,13 @@ impl Cluster {
     }
 
     pub(crate) fn on_peer(&mut self, to: usize, to_inc: u32, from: usize, msg: PeerMsg) {
-        if !self.net.deliverable(from, to) || self.servers[to].incarnation != to_inc {
+        if self.servers[to].incarnation != to_inc {
             self.stats.peer_dropped += 1;
+            return;
+        }
+        if !self.net.deliverable(from, to) {
+            self.stats.peer_dropped += 1;
+            self.disconnect_both(from, to);
             return;
         }
         if !self.servers[to].up() {
@@ -298,6 +304,7 @@ impl Cluster {
         self.stats.peer_sent += 1;
         if !self.servers[t].up() {
             self.stats.peer_dropped += 1; // Connection refused: nobody listens.
+            self.disconnect(s, t);
             return;
         }
         let to_inc = self.servers[t].incarnation;
@@ -326,8 +333,35 @@ impl Cluster {
                     },
                 );
             }
-            Fate::Partitioned | Fate::Broken => self.stats.peer_dropped += 1,
+            Fate::Partitioned | Fate::Broken => {
+                self.stats.peer_dropped += 1;
+                self.disconnect_both(s, t);
+            }
         }
+    }
+
+    /// Tells `server` (now) that its connection to `peer` broke.
+    fn disconnect(&mut self, server: usize, peer: usize) {
+        let inc = self.servers[server].incarnation;
+        self.queue.push(self.now, Event::Disconnect { server, inc, peer });
+    }
+
+    /// Both ends of a broken connection notice (the far end one network delay later).
+    fn disconnect_both(&mut self, a: usize, b: usize) {
+        self.disconnect(a, b);
+        if self.servers[b].up() {
+            let inc = self.servers[b].incarnation;
+            let at = self.now + 1;
+            self.queue.push(at, Event::Disconnect { server: b, inc, peer: a });
+        }
+    }
+
+    pub(crate) fn on_disconnect(&mut self, server: usize, inc: u32, peer: usize) {
+        if self.servers[server].incarnation != inc || !self.servers[server].up() {
+            return;
+        }
+        let peer = self.servers[peer].id;
+        self.step(server, Input::PeerDisconnected { peer });
     }
 
     fn take_snapshot(
