@@ -83,6 +83,11 @@ impl Node {
             None if self.zab.is_some() => self.learner_applied(txn, applied.result),
             None => {}
         }
+        if matches!(txn.op, TxnOp::CloseSession { .. }) {
+            // In an ensemble the close may come from elsewhere (expiry on the leader, a client
+            // that moved): a connection still bound to the session here ends with it.
+            self.end_session_conn(txn.session);
+        }
     }
 
     /// Emits a snapshot of the state at this exact zxid once enough txns have applied.
@@ -119,11 +124,6 @@ impl Node {
                     if self.conns.get(&conn).is_some_and(|c| c.phase == creating) {
                         self.establish(conn, txn.session);
                     }
-                }
-            }
-            TxnOp::CloseSession { .. } => {
-                if !self.answer_forwarded(txn, result) {
-                    self.end_session_conn(txn.session);
                 }
             }
             _ => {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::election::{Election, ElectionAction, Notification, Vote};
+use super::election::{Election, ElectionAction, Notification, PeerState, Vote};
 use super::history::History;
 use super::leader::Leader;
 use super::learner::Learner;
@@ -254,11 +254,32 @@ impl Zab {
     pub(super) fn set_serving(&mut self, serving: bool) {
         let changed = self.serving != serving;
         self.serving = serving;
+        if serving {
+            self.update_election_vote();
+        }
         if changed || !serving {
             let role = self.role();
             self.actions
                 .push_back(ZabAction::RoleChanged { role, serving });
         }
+    }
+
+    /// Once synced in an epoch, peers are told that epoch with our leader (Java's
+    /// `updateElectionVote`, ZOOKEEPER-1732): a server joining later compares established votes
+    /// by leader and epoch, and would never see a quorum if some reported the epoch they were
+    /// elected in and others the one they serve in.
+    fn update_election_vote(&mut self) {
+        let Some(n) = self.election.notification() else {
+            return;
+        };
+        if n.state == PeerState::Looking {
+            return;
+        }
+        let vote = Vote {
+            epoch: self.current_epoch,
+            ..n.vote
+        };
+        self.election.settle(n.state, vote);
     }
 
     /// An election notification from a peer.

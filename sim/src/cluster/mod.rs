@@ -184,7 +184,12 @@ fn ensemble(opts: &SimOptions) -> Option<EnsembleConfig> {
         members,
         init_limit: 10,
         sync_limit: 5,
-        election: ElectionConfig::default(),
+        // Java's 60 s cap on the resend backoff would let one LOOKING server that lost every
+        // notification during a partition sleep through most of the liveness phase.
+        election: ElectionConfig {
+            resend_max_ms: 2_000,
+            ..ElectionConfig::default()
+        },
         committed_log_max: 64,
         planted: opts.zab_bug,
     })

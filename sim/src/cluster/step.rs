@@ -343,7 +343,8 @@ impl Cluster {
     /// Tells `server` (now) that its connection to `peer` broke.
     fn disconnect(&mut self, server: usize, peer: usize) {
         let inc = self.servers[server].incarnation;
-        self.queue.push(self.now, Event::Disconnect { server, inc, peer });
+        self.queue
+            .push(self.now, Event::Disconnect { server, inc, peer });
     }
 
     /// Both ends of a broken connection notice (the far end one network delay later).
@@ -352,7 +353,14 @@ impl Cluster {
         if self.servers[b].up() {
             let inc = self.servers[b].incarnation;
             let at = self.now + 1;
-            self.queue.push(at, Event::Disconnect { server: b, inc, peer: a });
+            self.queue.push(
+                at,
+                Event::Disconnect {
+                    server: b,
+                    inc,
+                    peer: a,
+                },
+            );
         }
     }
 
