@@ -6,6 +6,7 @@ use std::ops::Range;
 use std::time::Instant;
 
 use anyhow::Context;
+use zoorepl_core::zab::PlantedBug;
 use zoorepl_jepsen::HistoryWriter;
 use zoorepl_sim::{run_seed, FaultLevel, SeedOutcome, SimOptions};
 
@@ -39,6 +40,28 @@ pub struct SimArgs {
     /// Write the client history of the run as JSON lines (one seed).
     #[arg(long, value_name = "FILE")]
     pub history: Option<std::path::PathBuf>,
+    /// Plant this ZAB bug in every server (needs a build with `--features planted-bugs`):
+    /// ack-before-fsync, diff-without-trunc, apply-uncommitted-on-election,
+    /// epoch-persisted-late, zxid-reuse, count-foreign-acks, local-sync, follower-expiry.
+    #[arg(long, value_parser = parse_bug)]
+    pub planted: Option<PlantedBug>,
+    /// For each planted bug (or the one given with `--planted`), count the seeds needed to
+    /// find it in several seed ranges and print the table (needs `--features planted-bugs`).
+    #[arg(long)]
+    pub hunt: bool,
+    /// With `--hunt`: how many seed ranges (range k starts at k × 1,000,000).
+    #[arg(long, default_value_t = 5)]
+    pub hunt_ranges: u64,
+    /// With `--hunt`: give up on a range after this many seeds.
+    #[arg(long, default_value_t = 10_000)]
+    pub hunt_max: u64,
+}
+
+fn parse_bug(s: &str) -> Result<PlantedBug, String> {
+    PlantedBug::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = PlantedBug::ALL.iter().map(|b| b.name()).collect();
+        format!("unknown bug {s}; one of {}", names.join(", "))
+    })
 }
 
 fn parse_range(s: &str) -> Result<Range<u64>, String> {
@@ -61,6 +84,7 @@ impl SimArgs {
             safety_ms: self.safety_ms,
             trace: self.trace,
             keep_history: self.history.is_some(),
+            zab_bug: self.planted,
             ..SimOptions::default()
         }
     }
@@ -72,6 +96,16 @@ impl SimArgs {
 /// When neither `--seed` nor `--seeds` is given, or the history cannot be written.
 pub fn run(args: &SimArgs) -> anyhow::Result<usize> {
     let opts = args.options();
+    if (args.planted.is_some() || args.hunt) && !cfg!(feature = "planted-bugs") {
+        anyhow::bail!("planted bugs are compiled out: build with --features planted-bugs");
+    }
+    if args.hunt {
+        anyhow::ensure!(
+            args.nodes >= 3,
+            "--hunt needs an ensemble: --nodes 3 or more"
+        );
+        return Ok(crate::sim_hunt::hunt(args, &opts));
+    }
     if let Some(seed) = args.seed {
         let outcome = run_seed(seed, &opts);
         print_one(&outcome, args)?;

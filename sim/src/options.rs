@@ -112,6 +112,9 @@ impl SimOptions {
         if let Some(ms) = self.safety_ms {
             cmd += &format!(" --safety-ms {ms}");
         }
+        if let Some(bug) = self.zab_bug {
+            cmd += &format!(" --planted {}", bug.name());
+        }
         cmd + " --trace"
     }
 }

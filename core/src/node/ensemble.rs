@@ -484,7 +484,8 @@ impl Node {
     /// A planted bug: a follower expires sessions by its own clock and asks the leader to close
     /// them.
     pub(super) fn follower_expiry(&mut self) {
-        if !self.forwards() || !self.zab().config_planted(PlantedBug::FollowerExpiry) {
+        let serving = self.zab.as_ref().is_some_and(Zab::serving);
+        if !self.forwards() || !serving || !self.zab().config_planted(PlantedBug::FollowerExpiry) {
             return;
         }
         for session in self.sessions.expired(self.now) {

@@ -77,7 +77,7 @@ pub(super) struct Leader {
 impl Leader {
     pub(super) fn new(zab: &Zab, now: Instant) -> Self {
         let mut accepted = BTreeMap::new();
-        accepted.insert(zab.me, zab.accepted_epoch);
+        accepted.insert(zab.me, zab.saving.0);
         Self {
             phase: Phase::Discovering,
             epoch: 0,

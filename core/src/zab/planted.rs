@@ -28,6 +28,27 @@ pub enum PlantedBug {
 }
 
 impl PlantedBug {
+    /// The bug's name on the command line (`zoorepl sim --planted NAME`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::AckBeforeFsync => "ack-before-fsync",
+            Self::DiffWithoutTrunc => "diff-without-trunc",
+            Self::ApplyUncommittedOnElection => "apply-uncommitted-on-election",
+            Self::EpochPersistedLate => "epoch-persisted-late",
+            Self::ZxidReuse => "zxid-reuse",
+            Self::CountForeignAcks => "count-foreign-acks",
+            Self::LocalSync => "local-sync",
+            Self::FollowerExpiry => "follower-expiry",
+        }
+    }
+
+    /// The bug named `name`, if any.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.name() == name)
+    }
+
     /// Every planted bug.
     pub const ALL: [Self; 8] = [
         Self::AckBeforeFsync,

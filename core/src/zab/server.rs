@@ -105,6 +105,9 @@ pub struct Zab {
     /// Durable epochs.
     pub(super) accepted_epoch: u32,
     pub(super) current_epoch: u32,
+    /// The epochs of the newest `SaveEpoch` emitted (durable once it completes): every save
+    /// asks for at least these, so saves complete in non-decreasing order.
+    pub(super) saving: (u32, u32),
     pub(super) history: History,
     /// Logged in memory, not yet sent to disk.
     pub(super) unflushed: Vec<Txn>,
@@ -143,6 +146,7 @@ impl Zab {
             tick_ms,
             accepted_epoch: epochs.0,
             current_epoch: epochs.1,
+            saving: epochs,
             history,
             unflushed: Vec::new(),
             disk: VecDeque::new(),
@@ -446,6 +450,11 @@ impl Zab {
     }
 
     pub(super) fn save_epochs(&mut self, accepted: u32, current: u32) {
+        // A save still in flight may carry higher values than the durable ones: never ask the
+        // disk to go back.
+        let accepted = accepted.max(self.saving.0);
+        let current = current.max(self.saving.1);
+        self.saving = (accepted, current);
         self.flush(true);
         self.disk.push_back(DiskOp::SaveEpoch { accepted, current });
         self.actions.push_back(ZabAction::SaveEpoch {
