@@ -9,11 +9,14 @@
 //! - [`truncate`]: no node ever truncates (or drops by snapshot install) a committed txn.
 //! - [`ephemeral`]: every ephemeral's owner is a live session.
 //! - [`durable`]: no reply or notification reveals a zxid that is not durable on a quorum.
+//! - [`acks`]: every acknowledgement a server sends (ACKEPOCH, NEWLEADER's ACK, ACK) is backed
+//!   by what its disk holds at that moment.
 //! - [`liveness`]: at the end, a leader is established and every node converged (and equals
 //!   a fresh recovery from its own disk).
 //!
 //! The shared [`ledger::Ledger`] remembers what each node logged and what is known committed.
 
+pub mod acks;
 pub mod durable;
 pub mod ephemeral;
 pub mod leader;

@@ -8,7 +8,7 @@ use zoorepl_core::tree::DataTree;
 
 use super::server::DiskOp;
 use super::{Cluster, Event};
-use crate::checker::{durable, truncate, Violation};
+use crate::checker::{acks, durable, truncate, Violation};
 use crate::disk::Record;
 use crate::network::{Endpoint, Fate};
 use crate::trace::Target;
@@ -294,6 +294,16 @@ impl Cluster {
     }
 
     fn send_peer(&mut self, s: usize, to: ServerId, msg: PeerMsg) {
+        if let PeerMsg::Zab(m) = &msg {
+            let disk = &self.servers[s].disk;
+            let backing = acks::Backing {
+                epochs: disk.epochs(),
+                durable: disk.durable_zxid(),
+            };
+            if let Some(v) = acks::check(s, m, backing) {
+                self.violate(v);
+            }
+        }
         let Some(t) = self.index_of(to) else {
             self.violate(Violation::new(
                 "peer-known",

@@ -158,6 +158,12 @@ impl Disk {
         self.log_base = zxid;
     }
 
+    /// The durable epochs (accepted, current).
+    #[must_use]
+    pub const fn epochs(&self) -> (u32, u32) {
+        self.epochs
+    }
+
     /// The newest durable zxid (synced log, snapshot or log base).
     #[must_use]
     pub fn durable_zxid(&self) -> Zxid {
