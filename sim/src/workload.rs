@@ -87,6 +87,8 @@ struct Client {
     next_xid: i32,
     depth: usize,
     last_sent_ms: u64,
+    /// When its current server last answered it (handshake or reply).
+    last_heard_ms: u64,
 }
 
 /// All clients of a run.
@@ -119,6 +121,7 @@ impl Workload {
                 next_xid: 1,
                 depth: usize::try_from(rng.range(1, PIPELINE_MAX)).expect("small"),
                 last_sent_ms: 0,
+                last_heard_ms: 0,
             })
             .collect();
         Self {
@@ -341,11 +344,15 @@ impl Workload {
         c.session = resp.session_id;
         c.passwd.clone_from(&resp.passwd);
         c.state = State::Connected;
+        // Pings follow the negotiated timeout, as real clients' do.
+        c.timeout_ms = resp.timeout_ms;
+        c.last_heard_ms = now_ms;
         self.history.sessions.push((now_ms, client, change));
     }
 
     fn on_reply(&mut self, now_ms: u64, client: usize, header: ReplyHeader, body: Response) {
         let c = &mut self.clients[client];
+        c.last_heard_ms = now_ms;
         let Some((xid, op)) = c.outstanding.pop_front() else {
             self.violations.push(format!(
                 "client {client}: reply {header:?} with nothing outstanding"

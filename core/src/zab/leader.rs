@@ -176,6 +176,20 @@ impl Zab {
         }
     }
 
+    /// Whether `ids` make a quorum of voters (with the planted `CountForeignAcks` bug, observers
+    /// count as voters).
+    fn leader_quorum<'a>(&self, ids: impl IntoIterator<Item = &'a ServerId>) -> bool {
+        if !self.planted(PlantedBug::CountForeignAcks) {
+            return self.config.is_quorum(ids);
+        }
+        let voters = self.config.voters().count();
+        let have = ids
+            .into_iter()
+            .filter(|id| self.config.members.contains_key(id))
+            .count();
+        have * 2 > voters
+    }
+
     /// A learner's link broke: it no longer counts until it syncs again.
     pub(super) fn leader_forget(&mut self, peer: ServerId) {
         let leader = self.leader_mut();
@@ -219,7 +233,7 @@ impl Zab {
     /// Once a quorum of voters reported, the new epoch is one above every accepted epoch.
     fn leader_try_choose_epoch(&mut self) {
         let leader = self.leader_ref();
-        if leader.phase != Phase::Discovering || !self.config.is_quorum(leader.accepted.keys()) {
+        if leader.phase != Phase::Discovering || !self.leader_quorum(leader.accepted.keys()) {
             return;
         }
         let max = leader.accepted.values().copied().max().unwrap_or(0);
@@ -245,9 +259,11 @@ impl Zab {
 
     pub(super) fn leader_on_epoch_saved(&mut self) {
         let me = self.me;
+        let (accepted, current) = (self.accepted_epoch, self.current_epoch);
         let leader = self.leader_mut();
+        // A save from before this leadership may complete first: wait for our own.
         match leader.phase {
-            Phase::SavingAccepted => {
+            Phase::SavingAccepted if accepted >= leader.epoch => {
                 leader.phase = Phase::AwaitingEpochAcks;
                 leader.epoch_acks.insert(me);
                 let waiting: Vec<ServerId> = leader
@@ -261,7 +277,7 @@ impl Zab {
                 }
                 self.leader_try_quorum_of_epoch_acks();
             }
-            Phase::SavingCurrent => {
+            Phase::SavingCurrent if current == leader.epoch => {
                 leader.phase = Phase::AwaitingNewLeaderAcks;
                 let ready: Vec<ServerId> = leader
                     .links
@@ -307,7 +323,7 @@ impl Zab {
 
     fn leader_try_quorum_of_epoch_acks(&mut self) {
         let leader = self.leader_ref();
-        if leader.phase != Phase::AwaitingEpochAcks || !self.config.is_quorum(&leader.epoch_acks) {
+        if leader.phase != Phase::AwaitingEpochAcks || !self.leader_quorum(&leader.epoch_acks) {
             return;
         }
         let epoch = leader.epoch;
@@ -384,7 +400,7 @@ impl Zab {
             .filter(|(_, l)| l.stage == Stage::Synced)
             .map(|(id, _)| *id);
         let acks: BTreeSet<ServerId> = synced.chain([me]).collect();
-        if !self.config.is_quorum(&acks) {
+        if !self.leader_quorum(&acks) {
             return;
         }
         let epoch = leader.epoch;
@@ -558,7 +574,7 @@ impl Zab {
                 .map(|(id, _)| *id)
                 .chain([self.me]);
             let alive: BTreeSet<ServerId> = alive.collect();
-            if !self.config.is_quorum(&alive) {
+            if !self.leader_quorum(&alive) {
                 self.look(now);
                 return;
             }

@@ -19,7 +19,8 @@ pub enum PlantedBug {
     EpochPersistedLate,
     /// A new leader does not start a new epoch: zxid counters are reused.
     ZxidReuse,
-    /// The leader counts ACKs from observers and from older epochs.
+    /// The leader counts ACKs from observers (in its discovery, NEWLEADER and commit quorums)
+    /// and ACKs of older epochs.
     CountForeignAcks,
     /// A follower answers `sync` from its own state without asking the leader.
     LocalSync,

@@ -71,6 +71,7 @@ impl Cluster {
             }
             ToServer::Frame(frame) => {
                 if self.servers[s].conns.contains_key(&conn) {
+                    self.note_heard(s, conn);
                     self.step(s, Input::Client { conn, frame });
                 }
             }

@@ -39,6 +39,9 @@ pub(crate) struct Server {
     /// Whether it votes (standalone counts as a voter).
     pub(crate) voter: bool,
     pub(crate) node: Option<Node>,
+    /// Per session: when (on this server's clock) it last answered the session's client, and
+    /// the negotiated timeout (for the expiry check).
+    pub(crate) answered: std::collections::BTreeMap<i64, (u64, i32)>,
     pub(crate) down: Option<Down>,
     /// Bumped at every crash; events of an older incarnation are dropped.
     pub(crate) incarnation: u32,
@@ -68,6 +71,7 @@ impl Server {
             config,
             voter,
             node: None,
+            answered: std::collections::BTreeMap::new(),
             down: None,
             incarnation: 0,
             disk: Disk::default(),

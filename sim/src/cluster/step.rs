@@ -8,7 +8,7 @@ use zoorepl_core::tree::DataTree;
 
 use super::server::DiskOp;
 use super::{Cluster, Event};
-use crate::checker::{acks, durable, truncate, Violation};
+use crate::checker::{acks, durable, leader, truncate, Violation};
 use crate::disk::Record;
 use crate::network::{Endpoint, Fate};
 use crate::trace::Target;
@@ -139,6 +139,17 @@ impl Cluster {
             return;
         };
         let mut found = Vec::new();
+        let obs = node.observe();
+        if self.checkers.leader.is_new(&obs) {
+            let durable_current: Vec<u32> = self
+                .servers
+                .iter()
+                .filter(|x| x.voter)
+                .map(|x| x.disk.epochs().1)
+                .collect();
+            let epoch = obs.established_epoch.expect("is_new");
+            found.extend(leader::check_establishment(obs.id, epoch, &durable_current));
+        }
         self.checkers.after_step(s, node, &mut found);
         for v in found {
             self.violate(v);
@@ -214,9 +225,19 @@ impl Cluster {
         self.trace.output(kind, summary, || describe(&out));
         match out {
             Output::Handshake { conn, response } => {
+                if response.session_id != 0 {
+                    let local = self.servers[s].clock.local(self.now).as_millis();
+                    let entry = (local, response.timeout_ms);
+                    self.servers[s].answered.insert(response.session_id, entry);
+                }
                 self.send_to_client(s, conn, ServerMsg::Handshake(response));
             }
             Output::Reply { conn, header, body } => {
+                if header.err == zoorepl_core::proto::ZkError::SessionExpired.code() {
+                    // The session is closing here already: frames heard from now on came
+                    // after the decision to close it.
+                    self.forget_heard(s, conn);
+                }
                 self.check_shown(s, "reply", header.zxid);
                 self.send_to_client(s, conn, ServerMsg::Reply(header, body));
             }
@@ -229,6 +250,7 @@ impl Cluster {
                 self.servers[s].conns.remove(&conn);
             }
             Output::Persist { txns } => {
+                self.check_expiries(s, &txns);
                 let upto = txns.last().expect("a Persist holds txns").zxid;
                 let records: Vec<Record> = txns.iter().map(Record::encode).collect();
                 for r in &records {
@@ -269,6 +291,69 @@ impl Cluster {
                 let bytes = encode_snapshot(&tree, sessions);
                 self.disk_enqueue(s, DiskOp::Install { zxid, bytes });
             }
+        }
+    }
+
+    /// A session is expired (a closeSession with xid 0, decided by the leader `s`) only if `s`
+    /// has not heard from its client for about its timeout. A session whose client `s` itself
+    /// answered less than half a timeout ago (on `s`'s own clock, so pauses and clock jumps
+    /// count as time passing) cannot have lapsed.
+    fn check_expiries(&mut self, s: usize, txns: &[zoorepl_core::txn::Txn]) {
+        use zoorepl_core::zab::Role;
+        let deciding = self.servers[s]
+            .node
+            .as_ref()
+            .is_some_and(|n| matches!(n.observe().role, Role::Leading | Role::Standalone));
+        if !deciding {
+            return; // Learners log the leader's decisions.
+        }
+        for txn in txns {
+            if txn.cxid != zoorepl_core::ids::Xid(0)
+                || !matches!(txn.op, zoorepl_core::txn::TxnOp::CloseSession { .. })
+            {
+                continue;
+            }
+            let local_now = self.servers[s].clock.local(self.now).as_millis();
+            let Some(&(answered, timeout_ms)) = self.servers[s].answered.get(&txn.session.0) else {
+                continue;
+            };
+            let since_ms = local_now.saturating_sub(answered);
+            if since_ms * 2 < u64::try_from(timeout_ms).unwrap_or(0) {
+                self.violate(Violation::new(
+                    "expiry-after-timeout",
+                    format!(
+                        "server {s} expired session {} whose client it answered {since_ms} ms \
+                         ago (timeout {timeout_ms} ms)",
+                        txn.session
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// `s` received a frame on `conn`: its session's client was heard (on `s`'s clock).
+    pub(crate) fn note_heard(&mut self, s: usize, conn: ConnId) {
+        let local = self.servers[s].clock.local(self.now).as_millis();
+        let server = &mut self.servers[s];
+        let Some(node) = server.node.as_ref() else {
+            return;
+        };
+        let Some(session) = node.session_of(conn) else {
+            return;
+        };
+        if node.sessions().get(session).is_some_and(|x| x.closing) {
+            // Heard after the decision to close it: says nothing about that decision.
+            server.answered.remove(&session.0);
+        } else if let Some(entry) = server.answered.get_mut(&session.0) {
+            entry.0 = local;
+        }
+    }
+
+    fn forget_heard(&mut self, s: usize, conn: ConnId) {
+        let server = &mut self.servers[s];
+        let session = server.node.as_ref().and_then(|n| n.session_of(conn));
+        if let Some(session) = session {
+            server.answered.remove(&session.0);
         }
     }
 
