@@ -141,6 +141,30 @@ fn leader_keeps_leading_when_an_observer_is_ahead() {
     assert_eq!(zab.role(), Role::Leading);
 }
 
+// Seeds 77 (3 voters, heavy faults) and 1392 (5 voters, 1 observer): a learner accepted
+// epoch 7 from a leader that never established it, while this leader went on with epoch 6
+// without it. The learner refuses LEADERINFO 6 for good and, back in election, finds this
+// leader again: it never rejoins. The leader abdicates so that a new discovery goes above 7.
+#[test]
+fn leader_abdicates_when_a_learner_accepted_a_later_epoch() {
+    for (kind, id) in [(P, 3), (O, 4)] {
+        let mut zab = announced();
+        zab.on_msg(at(3), sid(id), info(kind, 7));
+        let expected = back_to_looking(1, &[2, 3, 4], (3, z(3, 2)), 2);
+        assert_eq!(drain(&mut zab), expected);
+        assert_eq!(zab.role(), Role::Looking);
+    }
+}
+
+// The same epoch or an older one is fine: the learner takes LEADERINFO 6.
+#[test]
+fn leader_keeps_leading_when_a_learner_accepted_its_epoch() {
+    let mut zab = announced();
+    zab.on_msg(at(3), sid(3), info(P, 6));
+    assert_eq!(drain(&mut zab), vec![send(3, ZabMsg::LeaderInfo { epoch: 6 })]);
+    assert_eq!(zab.role(), Role::Leading);
+}
+
 /// Learner 2 (voter) with accepted epoch `accepted`, current 3, log (3,1)–(3,2).
 fn learner(accepted: u32) -> super::Zab {
     let h = history(Zxid::ZERO, &[(3, 1), (3, 2)]);
