@@ -161,7 +161,10 @@ fn leader_abdicates_when_a_learner_accepted_a_later_epoch() {
 fn leader_keeps_leading_when_a_learner_accepted_its_epoch() {
     let mut zab = announced();
     zab.on_msg(at(3), sid(3), info(P, 6));
-    assert_eq!(drain(&mut zab), vec![send(3, ZabMsg::LeaderInfo { epoch: 6 })]);
+    assert_eq!(
+        drain(&mut zab),
+        vec![send(3, ZabMsg::LeaderInfo { epoch: 6 })]
+    );
     assert_eq!(zab.role(), Role::Leading);
 }
 
@@ -263,4 +266,53 @@ fn learner_ignores_sync_while_saving_the_accepted_epoch() {
     zab.on_msg(at(2), sid(1), diff);
     zab.on_msg(at(2), sid(1), ZabMsg::NewLeader { epoch: 5 });
     assert_eq!(drain(&mut zab), vec![]);
+}
+
+// Seed 1838 (3 voters): server 2 acknowledged NEWLEADER 2 and queued the save of (2, 2), lost
+// its leader, won the next election and chose epoch 3 before that save completed. The stale
+// completion was taken for the leader's own save of accepted epoch 3, and LEADERINFO 3 went
+// out with only epoch 2 durable. Now the leader waits for its own save, which never writes
+// the epochs below the ones still queued.
+#[test]
+fn leader_waits_for_its_own_save_when_a_learner_save_completes_first() {
+    let mut zab = elected_learner(2, config(3, &[]), (0, 0), history(Zxid::ZERO, &[]));
+    zab.on_msg(at(0), sid(1), ZabMsg::LeaderInfo { epoch: 2 });
+    let actions = drain(&mut zab);
+    complete_save(&mut zab, at(0), &actions);
+    let _ = drain(&mut zab);
+    let diff = ZabMsg::Diff {
+        epoch: 2,
+        from: Zxid::ZERO,
+    };
+    zab.on_msg(at(0), sid(1), diff);
+    zab.on_msg(at(0), sid(1), ZabMsg::NewLeader { epoch: 2 });
+    assert_eq!(drain(&mut zab), vec![save(2, 2)]);
+    zab.on_disconnected(at(1), sid(1));
+    let own = super::super::Vote {
+        epoch: 0,
+        zxid: Zxid::ZERO,
+        leader: sid(2),
+    };
+    let looking = super::super::Notification {
+        state: super::super::PeerState::Looking,
+        vote: own,
+        round: 2,
+    };
+    zab.on_notification(at(1), sid(3), looking);
+    zab.on_tick(at(500));
+    let _ = drain(&mut zab);
+    assert_eq!(zab.role(), Role::Leading);
+    zab.on_msg(at(502), sid(3), info(P, 2));
+    assert_eq!(
+        drain(&mut zab),
+        vec![save(3, 2)],
+        "never below the queued (2, 2)"
+    );
+    zab.on_epoch_saved(at(503), 2, 2);
+    assert_eq!(drain(&mut zab), vec![], "not the leader's save");
+    zab.on_epoch_saved(at(504), 3, 2);
+    assert_eq!(
+        drain(&mut zab),
+        vec![send(3, ZabMsg::LeaderInfo { epoch: 3 })]
+    );
 }

@@ -254,9 +254,12 @@ impl Zab {
 
     pub(super) fn leader_on_epoch_saved(&mut self) {
         let me = self.me;
+        let (accepted, current) = (self.accepted_epoch, self.current_epoch);
         let leader = self.leader_mut();
+        // A save queued before this server led (say, as a learner) may complete first: only
+        // the save that made this leader's epoch durable moves it on.
         match leader.phase {
-            Phase::SavingAccepted => {
+            Phase::SavingAccepted if accepted >= leader.epoch => {
                 leader.phase = Phase::AwaitingEpochAcks;
                 leader.epoch_acks.insert(me);
                 let waiting: Vec<ServerId> = leader
@@ -270,7 +273,7 @@ impl Zab {
                 }
                 self.leader_try_quorum_of_epoch_acks();
             }
-            Phase::SavingCurrent => {
+            Phase::SavingCurrent if current == leader.epoch => {
                 leader.phase = Phase::AwaitingNewLeaderAcks;
                 let ready: Vec<ServerId> = leader
                     .links

@@ -445,7 +445,17 @@ impl Zab {
         self.unflushed.push(txn);
     }
 
+    /// Queues a save of both epochs. A save still queued (from an earlier role) completes
+    /// first and may hold higher epochs than the durable ones this caller passes: never write
+    /// below it, or the epochs on disk would go back.
     pub(super) fn save_epochs(&mut self, accepted: u32, current: u32) {
+        let queued = self.disk.iter().rev().find_map(|op| match op {
+            DiskOp::SaveEpoch { accepted, current } => Some((*accepted, *current)),
+            _ => None,
+        });
+        let (accepted, current) = queued.map_or((accepted, current), |(a, c)| {
+            (accepted.max(a), current.max(c))
+        });
         self.flush(true);
         self.disk.push_back(DiskOp::SaveEpoch { accepted, current });
         self.actions.push_back(ZabAction::SaveEpoch {
