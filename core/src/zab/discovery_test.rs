@@ -141,6 +141,33 @@ fn leader_keeps_leading_when_an_observer_is_ahead() {
     assert_eq!(zab.role(), Role::Leading);
 }
 
+// Seeds 77 (3 voters, heavy faults) and 1392 (5 voters, 1 observer): a learner accepted
+// epoch 7 from a leader that never established it, while this leader went on with epoch 6
+// without it. The learner refuses LEADERINFO 6 for good and, back in election, finds this
+// leader again: it never rejoins. The leader abdicates so that a new discovery goes above 7.
+#[test]
+fn leader_abdicates_when_a_learner_accepted_a_later_epoch() {
+    for (kind, id) in [(P, 3), (O, 4)] {
+        let mut zab = announced();
+        zab.on_msg(at(3), sid(id), info(kind, 7));
+        let expected = back_to_looking(1, &[2, 3, 4], (3, z(3, 2)), 2);
+        assert_eq!(drain(&mut zab), expected);
+        assert_eq!(zab.role(), Role::Looking);
+    }
+}
+
+// The same epoch or an older one is fine: the learner takes LEADERINFO 6.
+#[test]
+fn leader_keeps_leading_when_a_learner_accepted_its_epoch() {
+    let mut zab = announced();
+    zab.on_msg(at(3), sid(3), info(P, 6));
+    assert_eq!(
+        drain(&mut zab),
+        vec![send(3, ZabMsg::LeaderInfo { epoch: 6 })]
+    );
+    assert_eq!(zab.role(), Role::Leading);
+}
+
 /// Learner 2 (voter) with accepted epoch `accepted`, current 3, log (3,1)–(3,2).
 fn learner(accepted: u32) -> super::Zab {
     let h = history(Zxid::ZERO, &[(3, 1), (3, 2)]);
@@ -239,4 +266,53 @@ fn learner_ignores_sync_while_saving_the_accepted_epoch() {
     zab.on_msg(at(2), sid(1), diff);
     zab.on_msg(at(2), sid(1), ZabMsg::NewLeader { epoch: 5 });
     assert_eq!(drain(&mut zab), vec![]);
+}
+
+// Seed 1838 (3 voters): server 2 acknowledged NEWLEADER 2 and queued the save of (2, 2), lost
+// its leader, won the next election and chose epoch 3 before that save completed. The stale
+// completion was taken for the leader's own save of accepted epoch 3, and LEADERINFO 3 went
+// out with only epoch 2 durable. Now the leader waits for its own save, which never writes
+// the epochs below the ones still queued.
+#[test]
+fn leader_waits_for_its_own_save_when_a_learner_save_completes_first() {
+    let mut zab = elected_learner(2, config(3, &[]), (0, 0), history(Zxid::ZERO, &[]));
+    zab.on_msg(at(0), sid(1), ZabMsg::LeaderInfo { epoch: 2 });
+    let actions = drain(&mut zab);
+    complete_save(&mut zab, at(0), &actions);
+    let _ = drain(&mut zab);
+    let diff = ZabMsg::Diff {
+        epoch: 2,
+        from: Zxid::ZERO,
+    };
+    zab.on_msg(at(0), sid(1), diff);
+    zab.on_msg(at(0), sid(1), ZabMsg::NewLeader { epoch: 2 });
+    assert_eq!(drain(&mut zab), vec![save(2, 2)]);
+    zab.on_disconnected(at(1), sid(1));
+    let own = super::super::Vote {
+        epoch: 0,
+        zxid: Zxid::ZERO,
+        leader: sid(2),
+    };
+    let looking = super::super::Notification {
+        state: super::super::PeerState::Looking,
+        vote: own,
+        round: 2,
+    };
+    zab.on_notification(at(1), sid(3), looking);
+    zab.on_tick(at(500));
+    let _ = drain(&mut zab);
+    assert_eq!(zab.role(), Role::Leading);
+    zab.on_msg(at(502), sid(3), info(P, 2));
+    assert_eq!(
+        drain(&mut zab),
+        vec![save(3, 2)],
+        "never below the queued (2, 2)"
+    );
+    zab.on_epoch_saved(at(503), 2, 2);
+    assert_eq!(drain(&mut zab), vec![], "not the leader's save");
+    zab.on_epoch_saved(at(504), 3, 2);
+    assert_eq!(
+        drain(&mut zab),
+        vec![send(3, ZabMsg::LeaderInfo { epoch: 3 })]
+    );
 }

@@ -206,6 +206,15 @@ impl Zab {
             return;
         }
         let leader = self.leader_mut();
+        if leader.phase > Phase::Discovering && accepted > leader.epoch {
+            // The learner promised a later epoch (to a leader that never established it) and
+            // will refuse this one for good (§16.2 step 3): it would go back to election, find
+            // this leader again and be refused again, forever. Only a new discovery can pick an
+            // epoch it takes, so abdicate. Each such election raises the epoch: the new
+            // discovery quorum meets this one, whose members all accepted this epoch.
+            self.look(now);
+            return;
+        }
         leader.epoch_acks.remove(&from);
         leader.links.insert(
             from,

@@ -449,6 +449,9 @@ impl Zab {
         self.unflushed.push(txn);
     }
 
+    /// Queues a save of both epochs. A save still queued (from an earlier role) completes
+    /// first and may hold higher epochs than the durable ones this caller passes: never write
+    /// below it, or the epochs on disk would go back.
     pub(super) fn save_epochs(&mut self, accepted: u32, current: u32) {
         // A save still in flight may carry higher values than the durable ones: never ask the
         // disk to go back.

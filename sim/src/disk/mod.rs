@@ -216,16 +216,25 @@ impl Disk {
         dropped
     }
 
-    /// Bit rot found when reading at restart: damages a snapshot or a log record that is not the
-    /// last one. `fatal_ok` allows damage the server cannot recover from; otherwise only damage
-    /// that an older snapshot or the full log can cover is chosen. Returns what was damaged.
+    /// Bit rot found when reading at restart: damages a snapshot or a log record that an intact
+    /// record follows. `fatal_ok` allows damage the server cannot recover from; otherwise only
+    /// damage that an older snapshot or the full log can cover is chosen. Returns what was
+    /// damaged.
+    ///
+    /// A damaged record with no intact record after it looks exactly like a torn tail, to this
+    /// recovery and to the real one: no scan can tell bit rot in the last synced records from
+    /// a crash that tore unsynced ones. After a torn crash the last record is already damaged,
+    /// so "not the last record" is not enough: damaging the last intact one would make recovery
+    /// silently cut synced (even applied) records, which no storage can detect. So only records
+    /// before the last intact one are chosen, and the damage always makes the server refuse.
     pub fn corrupt_for_read(&mut self, fatal_ok: bool, rng: &mut Rng) -> Option<String> {
         let intact = self.snapshots.iter().filter(|s| s.intact()).count();
         let coverable = self.log_base == Zxid::ZERO || intact >= 2;
         let snaps: Vec<usize> = (0..self.snapshots.len())
             .filter(|i| self.snapshots[*i].intact() && (fatal_ok || coverable))
             .collect();
-        let log_ok = fatal_ok && self.records.len() >= 2;
+        let last_intact = self.records.iter().rposition(|r| r.decode().is_some());
+        let log_ok = fatal_ok && last_intact.is_some_and(|i| i >= 1);
         if snaps.is_empty() && !log_ok {
             return None;
         }
@@ -235,7 +244,7 @@ impl Disk {
             s.bytes[at] ^= 1 << rng.below(8);
             return Some(format!("snapshot {}", s.zxid));
         }
-        let i = rng.below(self.records.len() - 1);
+        let i = rng.below(last_intact.expect("log_ok needs an intact record"));
         let r = &mut self.records[i];
         let at = RECORD_HEADER_BYTES + rng.below(r.bytes.len() - RECORD_HEADER_BYTES);
         r.bytes[at] ^= 1 << rng.below(8);
