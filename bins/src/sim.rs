@@ -39,6 +39,9 @@ pub struct SimArgs {
     /// Write the client history of the run as JSON lines (one seed).
     #[arg(long, value_name = "FILE")]
     pub history: Option<std::path::PathBuf>,
+    /// Skip the end-of-run zxid-witness check.
+    #[arg(long)]
+    pub no_witness: bool,
 }
 
 fn parse_range(s: &str) -> Result<Range<u64>, String> {
@@ -61,6 +64,7 @@ impl SimArgs {
             safety_ms: self.safety_ms,
             trace: self.trace,
             keep_history: self.history.is_some(),
+            witness: !self.no_witness,
             ..SimOptions::default()
         }
     }
@@ -91,6 +95,17 @@ fn print_one(outcome: &SeedOutcome, args: &SimArgs) -> anyhow::Result<()> {
     }
     writeln!(out, "seed {} faults: {}", outcome.seed, outcome.faults)?;
     writeln!(out, "stats: {:?}", outcome.stats)?;
+    if let Some(w) = &outcome.witness {
+        let r = &w.report;
+        writeln!(
+            out,
+            "witness: {} writes, {} reads, {} events checked, {} violations",
+            r.writes_checked,
+            r.reads_checked,
+            r.events_checked,
+            r.violations.len()
+        )?;
+    }
     for f in &outcome.failures {
         writeln!(out, "FAILED {f}")?;
     }

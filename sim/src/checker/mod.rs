@@ -9,6 +9,8 @@
 //! - [`truncate`]: no node ever truncates (or drops by snapshot install) a committed txn.
 //! - [`ephemeral`]: every ephemeral's owner is a live session.
 //! - [`durable`]: no reply or notification reveals a zxid that is not durable on a quorum.
+//! - [`witness`]: at the end of a converged run, the zxid-witness checker on the committed log
+//!   and the client history.
 //! - [`liveness`]: at the end, a leader is established and every node converged (and equals
 //!   a fresh recovery from its own disk).
 //!
@@ -22,6 +24,7 @@ pub mod liveness;
 pub mod monotonic;
 pub mod prefix;
 pub mod truncate;
+pub mod witness;
 
 use zoorepl_core::node::Node;
 use zoorepl_core::zab::Observation;
@@ -62,6 +65,8 @@ pub struct Checkers {
     pub prefix: prefix::CommittedPrefix,
     /// Zxids and epochs never go back.
     pub monotonic: monotonic::Monotonic,
+    /// Every logged txn, for the witness at the end (`None` when the witness is off).
+    pub txns: Option<witness::TxnStore>,
 }
 
 impl Checkers {
@@ -73,6 +78,7 @@ impl Checkers {
             leader: leader::OneLeaderPerEpoch::default(),
             prefix: prefix::CommittedPrefix::default(),
             monotonic: monotonic::Monotonic::new(servers),
+            txns: Some(witness::TxnStore::default()),
         }
     }
 
