@@ -55,6 +55,9 @@ pub struct SimArgs {
     /// With `--hunt`: give up on a range after this many seeds.
     #[arg(long, default_value_t = 10_000)]
     pub hunt_max: u64,
+    /// Skip the end-of-run zxid-witness check.
+    #[arg(long)]
+    pub no_witness: bool,
 }
 
 fn parse_bug(s: &str) -> Result<PlantedBug, String> {
@@ -85,6 +88,7 @@ impl SimArgs {
             trace: self.trace,
             keep_history: self.history.is_some(),
             zab_bug: self.planted,
+            witness: !self.no_witness,
             ..SimOptions::default()
         }
     }
@@ -125,6 +129,17 @@ fn print_one(outcome: &SeedOutcome, args: &SimArgs) -> anyhow::Result<()> {
     }
     writeln!(out, "seed {} faults: {}", outcome.seed, outcome.faults)?;
     writeln!(out, "stats: {:?}", outcome.stats)?;
+    if let Some(w) = &outcome.witness {
+        let r = &w.report;
+        writeln!(
+            out,
+            "witness: {} writes, {} reads, {} events checked, {} violations",
+            r.writes_checked,
+            r.reads_checked,
+            r.events_checked,
+            r.violations.len()
+        )?;
+    }
     for f in &outcome.failures {
         writeln!(out, "FAILED {f}")?;
     }

@@ -13,7 +13,8 @@
 //! - [`disk`]: checksummed log records, written vs synced, crash fates, snapshots, recovery.
 //! - [`clock`]: per-server drift and forward jumps, never going back.
 //! - [`workload`] and [`history`]: clients speaking real frames, and what they saw.
-//! - [`checker`]: one file per property.
+//! - [`checker`]: one file per property; `checker::witness` runs the zxid-witness checker
+//!   on the committed log and the client history at the end of a converged run.
 //! - `cluster`: the event loop gluing it all.
 //! - [`trace`]: the trace hash (and text with `--trace`).
 //! - [`script`]: the scenario DSL for step-by-step tests (`sim/tests/scenarios*.rs`).
@@ -137,6 +138,9 @@ pub struct SeedOutcome {
     pub trace: Vec<String>,
     /// The client history (only with `SimOptions::keep_history`).
     pub history: Option<History>,
+    /// What the zxid-witness checker found (when it ran: `SimOptions::witness` and a run that
+    /// converged without an earlier failure).
+    pub witness: Option<checker::witness::WitnessOutcome>,
 }
 
 /// Runs one seed to the end of its liveness phase or its first failure. A panic inside a
@@ -145,7 +149,18 @@ pub struct SeedOutcome {
 pub fn run_seed(seed: u64, opts: &SimOptions) -> SeedOutcome {
     let reproduce = opts.reproduce(seed);
     let mut cluster = cluster::Cluster::new(seed, opts);
-    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cluster.run()));
+    if !opts.witness {
+        cluster.checkers.txns = None;
+    }
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        cluster.run();
+        // witness hook: the end-of-run check (a no-op unless the run converged cleanly).
+        cluster.run_witness(opts.keep_history)
+    }));
+    let (witness, ran) = match ran {
+        Ok(witness) => (witness, Ok(())),
+        Err(panic) => (None, Err(panic)),
+    };
     cluster.count_ops();
     let mut failures: Vec<Failure> = cluster
         .violations
@@ -178,5 +193,6 @@ pub fn run_seed(seed: u64, opts: &SimOptions) -> SeedOutcome {
         history: opts
             .keep_history
             .then(|| std::mem::take(&mut cluster.workload.history)),
+        witness,
     }
 }

@@ -63,6 +63,9 @@ pub struct SimOptions {
     pub planted: Option<Planted>,
     /// A ZAB bug planted in every server (needs the `planted-bugs` feature to take effect).
     pub zab_bug: Option<zoorepl_core::zab::PlantedBug>,
+    /// Run the zxid-witness checker on the committed log and the client history at the end
+    /// of every converged run (`checker::witness`).
+    pub witness: bool,
 }
 
 /// Bugs the simulator can plant in its own disk model, so tests can show that the checkers
@@ -88,6 +91,7 @@ impl Default for SimOptions {
             keep_history: false,
             planted: None,
             zab_bug: None,
+            witness: true,
         }
     }
 }
@@ -114,6 +118,9 @@ impl SimOptions {
         }
         if let Some(bug) = self.zab_bug {
             cmd += &format!(" --planted {}", bug.name());
+        }
+        if !self.witness {
+            cmd += " --no-witness";
         }
         cmd + " --trace"
     }

@@ -105,6 +105,14 @@ impl Node {
                 self.write_entry(conn, session, xid, result, Shape::SetAcl)
             }
             Request::Multi(ops) => self.on_multi(conn, session, xid, &ops),
+            // An ensemble leader may have committed txns it has not applied yet (its own fsync
+            // lags the quorum's): a sync waits for the commit point it arrived at, so the reads
+            // after it see every write acknowledged anywhere before it (Java's pending syncs).
+            Request::Sync { path } if self.zab.is_some() && self.prepares() => Entry::Until {
+                xid,
+                until: self.zab().history().committed(),
+                result: Ok(Response::Sync { path }),
+            },
             read => Entry::Read { xid, req: read },
         }
     }

@@ -282,9 +282,9 @@ fn unexplained_txns(input: &Input, replay: &Replay) -> Vec<Violation> {
     violations
 }
 
-/// One augmenting-path search of Kuhn's algorithm: finds an unknown op for candidate `t`,
-/// moving earlier assignments if needed.
-fn augment(
+/// One augmenting-path search of Kuhn's algorithm: finds a free slot for candidate `t`
+/// (each candidate lists the slots it may take), moving earlier assignments if needed.
+pub(crate) fn augment(
     t: usize,
     candidates: &[(usize, Vec<usize>)],
     owner: &mut [Option<usize>],

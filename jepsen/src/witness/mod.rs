@@ -42,7 +42,10 @@
 //!    and every read (getData, exists, getChildren, and their NONODE errors) shows the tree
 //!    as it was after some zxid r with lo ≤ r ≤ hi. lo is the largest zxid the session had
 //!    seen in a reply completed before the read was invoked, raised after a completed `sync`
-//!    to the largest zxid of any write acknowledged before the sync was invoked (§11).
+//!    to the largest zxid of any write acknowledged before the sync was invoked (§11) whose
+//!    epoch is at most the epoch of the sync's reply zxid (a deposed leader that has not
+//!    noticed yet answers syncs from its own state, as Java's does: a sync is not a quorum
+//!    operation, ZOOKEEPER-1675; it still knows every write of its epoch and before).
 //!    hi is the largest logged zxid, and below the zxid of every write acknowledged by any
 //!    session that was invoked after the read completed (the read cannot see a txn proposed
 //!    after it returned). With [`Options::reads_at_reply_zxid`] (true of zoorepl, whose node
@@ -52,10 +55,16 @@
 //!    each names a change the log made at that zxid (§8.3); no reply with a zxid ≥ z arrives
 //!    before the event of a change at z (the event is queued before any reply that can show
 //!    the change, and a session that reconnects past z gets a catch-up event without a zxid
-//!    instead); and each event consumes a pending one-shot registration (data watches from
-//!    getData/exists, child watches from getChildren; NodeDeleted consumes both), so a
-//!    second event for one registration is flagged. A registration counts from the read's
-//!    invocation, also when its outcome is unknown.
+//!    instead); and each event is fired by a one-shot registration of its own (data watches
+//!    from getData/exists, child watches from getChildren; NodeDeleted fires both). A
+//!    registration is made at the tree its read saw (the reply zxid with
+//!    [`Options::reads_at_reply_zxid`], else between the session's floor and the reply zxid,
+//!    or any later zxid when the outcome is unknown) and fires at the first change to its
+//!    table and path after that, so it can explain an event only if it was invoked before the
+//!    event arrived and made before the event's zxid but not before the previous change that
+//!    fires it. Events and registrations are matched (bipartite, as in 2): a second event for
+//!    one registration is flagged, while a watch re-registered by a read that saw the first
+//!    change is not.
 //!
 //! # What is deliberately not checked
 //!

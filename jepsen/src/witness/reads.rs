@@ -15,14 +15,35 @@ pub(crate) struct SessionFloors {
 
 impl SessionFloors {
     /// From the reply zxids, and from completed syncs: a sync makes the session's server
-    /// catch up with every write acknowledged before the sync was invoked (§11).
+    /// catch up with every write acknowledged before the sync was invoked (§11), as far as
+    /// the leader that answered it knows them. A deposed leader that has not noticed yet
+    /// (after a pause, say) answers a sync from its own state, as Java's does (a sync is not a
+    /// quorum operation, ZOOKEEPER-1675), so only writes of epochs up to the epoch of the
+    /// sync's reply zxid count: the leader that answered leads an epoch at least that high and
+    /// holds every write committed in an epoch up to its own.
     pub(crate) fn new(input: &Input) -> Self {
         let mut acked: Vec<(u64, Zxid)> = acked_writes(input)
             .iter()
             .map(|w| (w.complete, w.zxid))
             .collect();
         acked.sort_unstable();
-        running_max(&mut acked);
+        // Per epoch of a sync reply: the running max of the writes of epochs up to it.
+        let mut up_to_epoch: BTreeMap<u64, Vec<(u64, Zxid)>> = BTreeMap::new();
+        for op in &input.ops {
+            if let (Request::Sync { .. }, OpOutcome::Ok(_), Some(zxid)) =
+                (&op.request, &op.outcome, op.zxid)
+            {
+                up_to_epoch.entry(zxid >> 32).or_insert_with(|| {
+                    let mut entries: Vec<(u64, Zxid)> = acked
+                        .iter()
+                        .copied()
+                        .filter(|(_, z)| *z >> 32 <= zxid >> 32)
+                        .collect();
+                    running_max(&mut entries);
+                    entries
+                });
+            }
+        }
         let mut reached: BTreeMap<SessionId, Vec<(u64, Zxid)>> = BTreeMap::new();
         for op in &input.ops {
             let Some(complete) = op.complete else {
@@ -32,9 +53,11 @@ impl SessionFloors {
             if let Some(zxid) = op.zxid.filter(|z| *z > 0) {
                 entries.push((complete, zxid));
             }
-            if matches!(op.request, Request::Sync { .. }) && matches!(op.outcome, OpOutcome::Ok(_))
+            if let (Request::Sync { .. }, OpOutcome::Ok(_), Some(zxid)) =
+                (&op.request, &op.outcome, op.zxid)
             {
-                entries.push((complete, max_before(&acked, op.invoke)));
+                let acked = &up_to_epoch[&(zxid >> 32)];
+                entries.push((complete, max_before(acked, op.invoke)));
             }
         }
         for entries in reached.values_mut() {

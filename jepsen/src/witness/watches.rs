@@ -1,10 +1,12 @@
 //! Check 5: watch events, per session: in zxid order, each a change the log made, ahead of
-//! any reply that can show the change, and at most one per one-shot registration.
+//! any reply that can show the change, and each fired by a one-shot registration of its own.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
+use super::log_match::augment;
+use super::reads::SessionFloors;
 use super::replay::Replay;
-use super::types::{OpOutcome, Request, SessionId, WatchEventRecord, WatchEventType, NONODE};
+use super::types::{OpOutcome, Request, SessionId, WatchEventRecord, WatchEventType, Zxid, NONODE};
 use super::{Input, Violation};
 
 /// Which of a session's watch tables an entry is in (`zookeeper-protocol.md` §8.2).
@@ -20,13 +22,21 @@ pub fn watches(input: &Input, replay: &Replay) -> Vec<Violation> {
     for (index, event) in input.events.iter().enumerate() {
         by_session.entry(event.session).or_default().push(index);
     }
+    let floors = SessionFloors::new(input);
+    let firings = Firings::new(replay);
     let mut violations = Vec::new();
     for (session, mut events) in by_session {
         events.sort_by_key(|i| (input.events[*i].at, *i));
         events_in_log(input, replay, &events, &mut violations);
         events_in_order(input, session, &events, &mut violations);
         events_before_replies(input, session, &events, &mut violations);
-        events_one_shot(input, session, &events, &mut violations);
+        events_one_shot(
+            input,
+            (&floors, &firings),
+            session,
+            &events,
+            &mut violations,
+        );
     }
     violations
 }
@@ -139,49 +149,133 @@ fn registers<'a>(request: &'a Request, outcome: &OpOutcome) -> Option<(&'a str, 
 }
 
 /// The tables an event fires (and empties) for its path (§8.3).
-fn fired_tables(event: &WatchEventRecord) -> &'static [Table] {
-    match event.event_type {
+fn fired_tables(event_type: WatchEventType) -> &'static [Table] {
+    match event_type {
         WatchEventType::NodeCreated | WatchEventType::NodeDataChanged => &[Table::Data],
         WatchEventType::NodeChildrenChanged => &[Table::Child],
         WatchEventType::NodeDeleted => &[Table::Data, Table::Child],
     }
 }
 
-/// Each event consumes the pending registrations of its tables on its path; an event with
-/// none pending is a second firing of a one-shot watch (or one nobody asked for).
-fn events_one_shot(input: &Input, session: SessionId, events: &[usize], out: &mut Vec<Violation>) {
-    // (time, 0 = registration | 1 = event, index): registrations count from their invoke,
-    // and come first on equal times, which can only hide violations.
-    let mut timeline: Vec<(u64, u8, usize)> = input
+/// Per (path, table): the zxids of the txns that fire that table on that path, in order.
+pub(crate) struct Firings(BTreeMap<(String, Table), Vec<Zxid>>);
+
+impl Firings {
+    pub(crate) fn new(replay: &Replay) -> Self {
+        let mut firings: BTreeMap<(String, Table), Vec<Zxid>> = BTreeMap::new();
+        for (txn, fires) in replay.txns.iter().zip(&replay.fires) {
+            for (event_type, path) in fires {
+                for table in fired_tables(*event_type) {
+                    let zxids = firings.entry((path.clone(), *table)).or_default();
+                    if zxids.last() != Some(&txn.zxid) {
+                        zxids.push(txn.zxid);
+                    }
+                }
+            }
+        }
+        Self(firings)
+    }
+
+    /// The last txn before `zxid` that fires `table` on `path` (0 when none).
+    fn last_before(&self, path: &str, table: Table, zxid: Zxid) -> Zxid {
+        let Some(zxids) = self.0.get(&(path.to_owned(), table)) else {
+            return 0;
+        };
+        let before = zxids.partition_point(|z| *z < zxid);
+        zxids[..before].last().copied().unwrap_or(0)
+    }
+}
+
+/// A watch a read may have registered, and the zxids of the tree it may have been made at.
+struct Registration<'a> {
+    path: &'a str,
+    table: Table,
+    invoke: u64,
+    lo: Zxid,
+    hi: Zxid,
+}
+
+/// The session's registrations. The server adds the watch at the moment it reads, so at the
+/// tree the read saw: its reply zxid with `reads_at_reply_zxid`, else somewhere between the
+/// session's floor and the reply zxid (any later zxid when the outcome is unknown).
+fn registrations<'a>(
+    input: &'a Input,
+    floors: &SessionFloors,
+    session: SessionId,
+) -> Vec<Registration<'a>> {
+    let exact = input.options.reads_at_reply_zxid;
+    input
         .ops
         .iter()
-        .enumerate()
-        .filter(|(_, op)| op.session == session && registers(&op.request, &op.outcome).is_some())
-        .map(|(i, op)| (op.invoke, 0, i))
+        .filter(|op| op.session == session)
+        .filter_map(|op| {
+            let (path, table) = registers(&op.request, &op.outcome)?;
+            let reply = op.zxid.filter(|_| op.complete.is_some());
+            let lo = match reply {
+                Some(z) if exact => z,
+                _ => floors.floor(session, op.invoke),
+            };
+            Some(Registration {
+                path,
+                table,
+                invoke: op.invoke,
+                lo,
+                hi: reply.unwrap_or(Zxid::MAX),
+            })
+        })
+        .collect()
+}
+
+/// Whether registration `r` can have fired `event`: it was invoked before the event arrived,
+/// was made before the event's change, and not before an earlier change that fires the same
+/// table on the path (a one-shot watch fires at the first such change after it was made).
+fn can_fire(r: &Registration<'_>, event: &WatchEventRecord, firings: &Firings) -> bool {
+    if r.path != event.path || !fired_tables(event.event_type).contains(&r.table) {
+        return false;
+    }
+    if r.invoke > event.at {
+        return false;
+    }
+    event
+        .zxid
+        .is_none_or(|z| r.lo < z && r.hi >= firings.last_before(r.path, r.table, z))
+}
+
+/// Each event needs a registration of its own that can have fired it (a one-shot watch fires
+/// once; registering the same watch twice before it fires leaves one). Registrations are
+/// assigned by maximum bipartite matching, so a violation means no assignment explains every
+/// event: a second event for one registration, or one nobody asked for.
+fn events_one_shot(
+    input: &Input,
+    context: (&SessionFloors, &Firings),
+    session: SessionId,
+    events: &[usize],
+    out: &mut Vec<Violation>,
+) {
+    let (floors, firings) = context;
+    let registrations = registrations(input, floors, session);
+    let candidates: Vec<(usize, Vec<usize>)> = events
+        .iter()
+        .map(|&e| {
+            let event = &input.events[e];
+            let edges = (0..registrations.len())
+                .filter(|r| can_fire(&registrations[*r], event, firings))
+                .collect();
+            (e, edges)
+        })
         .collect();
-    timeline.extend(events.iter().map(|&e| (input.events[e].at, 1, e)));
-    timeline.sort_unstable();
-    let mut pending: BTreeSet<(String, Table)> = BTreeSet::new();
-    for (_, kind, index) in timeline {
-        if kind == 0 {
-            let op = &input.ops[index];
-            if let Some((path, table)) = registers(&op.request, &op.outcome) {
-                pending.insert((path.to_owned(), table));
-            }
+    let mut owner: Vec<Option<usize>> = vec![None; registrations.len()];
+    for t in 0..candidates.len() {
+        let mut seen = vec![false; registrations.len()];
+        if augment(t, &candidates, &mut owner, &mut seen) {
             continue;
         }
-        let event = &input.events[index];
-        let mut consumed = false;
-        for table in fired_tables(event) {
-            consumed |= pending.remove(&(event.path.clone(), *table));
-        }
-        if !consumed {
-            out.push(Violation::EventWithoutWatch {
-                session,
-                event: index,
-                event_type: event.event_type,
-                path: event.path.clone(),
-            });
-        }
+        let event = &input.events[candidates[t].0];
+        out.push(Violation::EventWithoutWatch {
+            session,
+            event: candidates[t].0,
+            event_type: event.event_type,
+            path: event.path.clone(),
+        });
     }
 }

@@ -11,6 +11,8 @@
 //! - [`durable`]: no reply or notification reveals a zxid that is not durable on a quorum.
 //! - [`acks`]: every acknowledgement a server sends (ACKEPOCH, NEWLEADER's ACK, ACK) is backed
 //!   by what its disk holds at that moment.
+//! - [`witness`]: at the end of a converged run, the zxid-witness checker on the committed log
+//!   and the client history.
 //! - [`liveness`]: at the end, a leader is established and every node converged (and equals
 //!   a fresh recovery from its own disk).
 //!
@@ -25,6 +27,7 @@ pub mod liveness;
 pub mod monotonic;
 pub mod prefix;
 pub mod truncate;
+pub mod witness;
 
 use zoorepl_core::node::Node;
 use zoorepl_core::zab::Observation;
@@ -65,6 +68,8 @@ pub struct Checkers {
     pub prefix: prefix::CommittedPrefix,
     /// Zxids and epochs never go back.
     pub monotonic: monotonic::Monotonic,
+    /// Every logged txn, for the witness at the end (`None` when the witness is off).
+    pub txns: Option<witness::TxnStore>,
 }
 
 impl Checkers {
@@ -76,6 +81,7 @@ impl Checkers {
             leader: leader::OneLeaderPerEpoch::default(),
             prefix: prefix::CommittedPrefix::default(),
             monotonic: monotonic::Monotonic::new(servers),
+            txns: Some(witness::TxnStore::default()),
         }
     }
 

@@ -15,6 +15,7 @@ mod nemesis;
 mod phases;
 mod server;
 mod step;
+mod witness; // witness hook: the end-of-run zxid-witness check.
 
 use std::collections::BTreeMap;
 

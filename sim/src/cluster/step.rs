@@ -256,6 +256,10 @@ impl Cluster {
                 for r in &records {
                     self.checkers.ledger.on_logged(s, r.zxid, r.hash);
                 }
+                // witness hook: keep the txns for the end-of-run witness check.
+                if let Some(store) = self.checkers.txns.as_mut() {
+                    store.on_persist(txns, &records);
+                }
                 self.disk_enqueue(s, DiskOp::Persist { records, upto });
             }
             Output::TakeSnapshot {
