@@ -225,11 +225,7 @@ impl Cluster {
         self.trace.output(kind, summary, || describe(&out));
         match out {
             Output::Handshake { conn, response } => {
-                if response.session_id != 0 {
-                    let local = self.servers[s].clock.local(self.now).as_millis();
-                    let entry = (local, response.timeout_ms);
-                    self.servers[s].answered.insert(response.session_id, entry);
-                }
+                self.note_session(s, response.session_id, response.timeout_ms);
                 self.send_to_client(s, conn, ServerMsg::Handshake(response));
             }
             Output::Reply { conn, header, body } => {
@@ -249,19 +245,7 @@ impl Cluster {
                 self.send_to_client(s, conn, ServerMsg::Closed);
                 self.servers[s].conns.remove(&conn);
             }
-            Output::Persist { txns } => {
-                self.check_expiries(s, &txns);
-                let upto = txns.last().expect("a Persist holds txns").zxid;
-                let records: Vec<Record> = txns.iter().map(Record::encode).collect();
-                for r in &records {
-                    self.checkers.ledger.on_logged(s, r.zxid, r.hash);
-                }
-                // witness hook: keep the txns for the end-of-run witness check.
-                if let Some(store) = self.checkers.txns.as_mut() {
-                    store.on_persist(txns, &records);
-                }
-                self.disk_enqueue(s, DiskOp::Persist { records, upto });
-            }
+            Output::Persist { txns } => self.route_persist(s, txns),
             Output::TakeSnapshot {
                 zxid,
                 tree,
@@ -332,6 +316,28 @@ impl Cluster {
                     ),
                 ));
             }
+        }
+    }
+
+    fn route_persist(&mut self, s: usize, txns: Vec<zoorepl_core::txn::Txn>) {
+        self.check_expiries(s, &txns);
+        let upto = txns.last().expect("a Persist holds txns").zxid;
+        let records: Vec<Record> = txns.iter().map(Record::encode).collect();
+        for r in &records {
+            self.checkers.ledger.on_logged(s, r.zxid, r.hash);
+        }
+        // witness hook: keep the txns for the end-of-run witness check.
+        if let Some(store) = self.checkers.txns.as_mut() {
+            store.on_persist(txns, &records);
+        }
+        self.disk_enqueue(s, DiskOp::Persist { records, upto });
+    }
+
+    /// `s` answered a handshake for `session`: its client was just heard.
+    fn note_session(&mut self, s: usize, session: i64, timeout_ms: i32) {
+        if session != 0 {
+            let local = self.servers[s].clock.local(self.now).as_millis();
+            self.servers[s].answered.insert(session, (local, timeout_ms));
         }
     }
 
