@@ -297,6 +297,7 @@ impl Cluster {
         self.world(42, s as u64, || {
             format!("server {s} restarts from its disk at {durable}")
         });
-        self.after_step(s);
+        // A restarted ensemble member starts an election in `recover`: route it now.
+        self.drain_outputs(s);
     }
 }

@@ -337,7 +337,9 @@ impl Cluster {
     fn note_session(&mut self, s: usize, session: i64, timeout_ms: i32) {
         if session != 0 {
             let local = self.servers[s].clock.local(self.now).as_millis();
-            self.servers[s].answered.insert(session, (local, timeout_ms));
+            self.servers[s]
+                .answered
+                .insert(session, (local, timeout_ms));
         }
     }
 
