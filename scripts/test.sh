@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (the README's second line):
 #   1. every Rust test of the workspace (unit, property, golden captures of Apache ZooKeeper,
-#      real zoorepld processes driven by the zookeeper-client crate, kill -9 crash tests);
+#      real zoorepld processes driven by the zookeeper-client crate, kill -9 crash tests, ZAB
+#      scenarios), then the simulator's determinism check, seed sweeps and planted-bug hunt
+#      (scripts/sim-ci.sh);
 #   2. the compatibility suites (kazoo/pytest and a zkCli transcript) against a fresh zoorepld;
 #   3. the same suites once against Apache ZooKeeper 3.8 from Debian, to prove the suites right.
 # Steps 2 and 3 install Debian's zookeeper, python3-kazoo and python3-pytest first (apt-get;
@@ -11,6 +13,8 @@ cd "$(dirname "$0")/.."
 
 echo "== cargo test --workspace"
 cargo test --workspace --locked
+
+bash scripts/sim-ci.sh
 
 if [ "${ZOOREPL_SKIP_COMPAT:-0}" = 1 ]; then
     echo "== compatibility suites skipped (ZOOREPL_SKIP_COMPAT=1)"
