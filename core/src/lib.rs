@@ -17,7 +17,10 @@
 //! - [`tree`]: znodes, stats, ACLs, sequential counters, containers, TTL, digest, snapshots.
 //! - [`txn`]: the idempotent transactions that `prep` produces and `tree` applies.
 //! - [`session`], [`watch`], [`prep`], [`node`]: sessions, watches, request preparation and the
-//!   composed server.
+//!   composed server (standalone, or an ensemble member when `NodeConfig::ensemble` is set).
+//! - [`zab`]: fast leader election, discovery, synchronization (DIFF, TRUNC+DIFF, SNAP) and
+//!   broadcast; ensemble members exchange [`node::PeerMsg`]s through `Output::Send` and
+//!   `Input::Peer`, and save epochs, truncate and install snapshots through disk outputs.
 #![warn(missing_docs)]
 
 pub mod ids;
