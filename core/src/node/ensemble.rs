@@ -8,14 +8,12 @@ use bytes::Bytes;
 
 use super::conn::{Entry, Shape};
 use super::peer::{Forwarded, PeerMsg, Refusal, SnapshotImage};
-use super::requests::{shape_of, write_op, Changes};
+use super::requests::{shape_of, single_write, write_op, write_shape, Changes};
 use super::{Node, Waiter};
 use crate::ids::{ConnId, ServerId, SessionId, Xid, Zxid};
 use crate::output::{CloseReason, Output};
 use crate::prep::{Prep, WriteOp};
-use crate::proto::{
-    decode_request, encode_request, Id, MultiResult, OpCode, Request, Response, ZkError,
-};
+use crate::proto::{decode_request, encode_request, Id, MultiResult, Request, Response, ZkError};
 use crate::session::SessionTable;
 use crate::txn::{OpResult, Txn};
 use crate::zab::{PlantedBug, Role, Zab, ZabAction};
@@ -326,45 +324,14 @@ impl Node {
         let code = |e: ZkError| Refusal::Error(e.code());
         let op = match req {
             Request::CloseSession => Ok(prep.close_session()),
-            Request::Create { op, req, ttl } => prep
-                .write(WriteOp::Create {
-                    container: *op == OpCode::CreateContainer,
-                    path: &req.path,
-                    data: &req.data,
-                    acl: &req.acl,
-                    flags: req.flags,
-                    ttl: *ttl,
-                })
-                .map_err(code),
-            Request::Delete { path, version } => prep
-                .write(WriteOp::Delete {
-                    path,
-                    version: *version,
-                })
-                .map_err(code),
-            Request::SetData {
-                path,
-                data,
-                version,
-            } => prep
-                .write(WriteOp::SetData {
-                    path,
-                    data,
-                    version: *version,
-                })
-                .map_err(code),
-            Request::SetAcl { path, acl, version } => prep
-                .write(WriteOp::SetAcl {
-                    path,
-                    acl,
-                    version: *version,
-                })
-                .map_err(code),
             Request::Multi(ops) => {
                 let writes: Vec<WriteOp<'_>> = ops.iter().map(write_op).collect();
                 prep.multi(&writes).map_err(Refusal::Multi)
             }
-            _ => Err(Refusal::Error(ZkError::Unimplemented.code())),
+            single => match single_write(single) {
+                Some(w) => prep.write(w).map_err(code),
+                None => Err(Refusal::Error(ZkError::Unimplemented.code())),
+            },
         }?;
         Ok((op, prep.into_changes()))
     }
@@ -375,12 +342,10 @@ impl Node {
             .zab
             .as_ref()
             .is_some_and(|z| z.config_planted(PlantedBug::LocalSync));
+        if let Some(shape) = write_shape(req) {
+            return Some(shape);
+        }
         Some(match req {
-            Request::Create { op, .. } if *op == OpCode::Create => Shape::Create,
-            Request::Create { .. } => Shape::Create2,
-            Request::Delete { .. } => Shape::Delete,
-            Request::SetData { .. } => Shape::SetData,
-            Request::SetAcl { .. } => Shape::SetAcl,
             Request::Multi(ops) if !ops.is_empty() => {
                 Shape::Multi(ops.iter().map(shape_of).collect())
             }

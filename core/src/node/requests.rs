@@ -54,55 +54,14 @@ impl Node {
                 self.sessions.mark_closing(session);
                 self.write_entry(conn, session, xid, Ok(prepared), Shape::CloseSession)
             }
-            Request::Create { op, req, ttl } => {
-                let shape = if op == OpCode::Create {
-                    Shape::Create
-                } else {
-                    Shape::Create2
-                };
-                let w = WriteOp::Create {
-                    container: op == OpCode::CreateContainer,
-                    path: &req.path,
-                    data: &req.data,
-                    acl: &req.acl,
-                    flags: req.flags,
-                    ttl,
-                };
+            Request::Create { .. }
+            | Request::Delete { .. }
+            | Request::SetData { .. }
+            | Request::SetAcl { .. } => {
+                let shape = write_shape(&req).expect("a single write");
+                let w = single_write(&req).expect("a single write");
                 let result = self.prep_write(conn, session, w);
                 self.write_entry(conn, session, xid, result, shape)
-            }
-            Request::Delete { path, version } => {
-                let result = self.prep_write(
-                    conn,
-                    session,
-                    WriteOp::Delete {
-                        path: &path,
-                        version,
-                    },
-                );
-                self.write_entry(conn, session, xid, result, Shape::Delete)
-            }
-            Request::SetData {
-                path,
-                data,
-                version,
-            } => {
-                let w = WriteOp::SetData {
-                    path: &path,
-                    data: &data,
-                    version,
-                };
-                let result = self.prep_write(conn, session, w);
-                self.write_entry(conn, session, xid, result, Shape::SetData)
-            }
-            Request::SetAcl { path, acl, version } => {
-                let w = WriteOp::SetAcl {
-                    path: &path,
-                    acl: &acl,
-                    version,
-                };
-                let result = self.prep_write(conn, session, w);
-                self.write_entry(conn, session, xid, result, Shape::SetAcl)
             }
             Request::Multi(ops) => self.on_multi(conn, session, xid, &ops),
             // An ensemble leader may have committed txns it has not applied yet (its own fsync
@@ -309,6 +268,51 @@ fn done(xid: Xid, result: Result<Response, ZkError>, close: Option<CloseReason>)
         result: result.map_err(ZkError::code),
         close,
     }
+}
+
+/// The prep operation of a single write request (create in any mode, delete, setData, setACL).
+pub(super) fn single_write(req: &Request) -> Option<WriteOp<'_>> {
+    Some(match req {
+        Request::Create { op, req, ttl } => WriteOp::Create {
+            container: *op == OpCode::CreateContainer,
+            path: &req.path,
+            data: &req.data,
+            acl: &req.acl,
+            flags: req.flags,
+            ttl: *ttl,
+        },
+        Request::Delete { path, version } => WriteOp::Delete {
+            path,
+            version: *version,
+        },
+        Request::SetData {
+            path,
+            data,
+            version,
+        } => WriteOp::SetData {
+            path,
+            data,
+            version: *version,
+        },
+        Request::SetAcl { path, acl, version } => WriteOp::SetAcl {
+            path,
+            acl,
+            version: *version,
+        },
+        _ => return None,
+    })
+}
+
+/// How the reply to a single write request is shaped.
+pub(super) fn write_shape(req: &Request) -> Option<Shape> {
+    Some(match req {
+        Request::Create { op, .. } if *op == OpCode::Create => Shape::Create,
+        Request::Create { .. } => Shape::Create2,
+        Request::Delete { .. } => Shape::Delete,
+        Request::SetData { .. } => Shape::SetData,
+        Request::SetAcl { .. } => Shape::SetAcl,
+        _ => return None,
+    })
 }
 
 pub(super) fn write_op(op: &MultiOp) -> WriteOp<'_> {

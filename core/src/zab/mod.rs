@@ -1,7 +1,7 @@
 //! ZAB: fast leader election, discovery, synchronization and broadcast (DESIGN.md §3.3,
 //! zookeeper-protocol.md §16).
 //!
-//! This module knows nothing of znodes: it orders opaque [`Txn`]s. [`crate::node::Node`] composes
+//! This module knows nothing of znodes: it orders opaque [`Txn`](crate::txn::Txn)s. [`crate::node::Node`] composes
 //! it with the data tree. Peer links are assumed FIFO but may break (lose every message after a
 //! point) or be slow; every receiver checks that what it gets fits the protocol state it is in and
 //! otherwise drops it (or, for a learner, goes back to election).
