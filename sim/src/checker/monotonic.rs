@@ -21,6 +21,10 @@ pub struct Monotonic {
     seen: Vec<Option<Seen>>,
     /// What each server had applied when it last went down.
     applied_at_crash: Vec<Zxid>,
+    /// A server that took a SNAP image as its state before the image is durable: what it had
+    /// applied before. It neither acknowledges nor serves anything of the image until the
+    /// install is durable, so a crash may take it back to this.
+    image_pending: Vec<Option<Zxid>>,
 }
 
 impl Monotonic {
@@ -30,6 +34,7 @@ impl Monotonic {
         Self {
             seen: vec![None; servers],
             applied_at_crash: vec![Zxid::ZERO; servers],
+            image_pending: vec![None; servers],
         }
     }
 
@@ -88,11 +93,24 @@ impl Monotonic {
         out
     }
 
+    /// The server took a SNAP image as its state; the install is not durable yet.
+    pub fn on_image(&mut self, server: usize) {
+        let before = self.seen[server].map_or(Zxid::ZERO, |s| s.applied);
+        self.image_pending[server].get_or_insert(before);
+    }
+
+    /// The server's image install is durable.
+    pub fn on_image_durable(&mut self, server: usize) {
+        self.image_pending[server] = None;
+    }
+
     /// The server crashed.
     pub fn on_crash(&mut self, server: usize) {
         if let Some(s) = self.seen[server].take() {
-            self.applied_at_crash[server] = self.applied_at_crash[server].max(s.applied);
+            let applied = self.image_pending[server].take().unwrap_or(s.applied);
+            self.applied_at_crash[server] = self.applied_at_crash[server].max(applied);
         }
+        self.image_pending[server] = None;
     }
 
     /// The server recovered a disk whose newest durable txn is `durable`.

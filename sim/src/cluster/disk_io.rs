@@ -69,6 +69,7 @@ impl Cluster {
             }
             DiskOp::Install { zxid, bytes } => {
                 server.disk.install_snapshot(zxid, bytes);
+                self.checkers.monotonic.on_image_durable(s);
                 Input::SnapshotInstalled { zxid }
             }
         };

@@ -277,6 +277,7 @@ impl Cluster {
                 let found = truncate::on_install(&mut self.checkers.ledger, s, zxid);
                 found.into_iter().for_each(|v| self.violate(v));
                 let bytes = encode_snapshot(&tree, sessions);
+                self.checkers.monotonic.on_image(s);
                 self.disk_enqueue(s, DiskOp::Install { zxid, bytes });
             }
         }
