@@ -48,12 +48,14 @@ impl Node {
             "tree did not advance to {}",
             txn.zxid
         );
+        // The connection bound to a closing session, read before the session goes.
+        let mut bound = None;
         match &txn.op {
             TxnOp::CreateSession { timeout_ms } => {
-                self.sessions.add(txn.session, *timeout_ms, self.now)
+                self.sessions.add(txn.session, *timeout_ms, self.now);
             }
             TxnOp::CloseSession { .. } => {
-                self.sessions.remove(txn.session);
+                bound = self.sessions.remove(txn.session).and_then(|s| s.conn);
                 self.forwarded_xids.remove(&txn.session);
             }
             _ => {}
@@ -78,15 +80,15 @@ impl Node {
                     self.establish(conn, txn.session);
                 }
             }
-            Some(Waiter::Expiry) => self.end_session_conn(txn.session),
-            Some(Waiter::Reap | Waiter::Remote) => {}
+            Some(Waiter::Expiry | Waiter::Reap | Waiter::Remote) => {}
             None if self.zab.is_some() => self.learner_applied(txn, applied.result),
             None => {}
         }
-        if matches!(txn.op, TxnOp::CloseSession { .. }) {
-            // In an ensemble the close may come from elsewhere (expiry on the leader, a client
-            // that moved): a connection still bound to the session here ends with it.
-            self.end_session_conn(txn.session);
+        // A connection still bound to a closed session ends with it without a reply: an expiry,
+        // or in an ensemble a close decided elsewhere (a client closed or expired, then moved).
+        // A client's own closeSession was answered above and unbound its connection.
+        if let Some(conn) = bound {
+            self.end_session_conn(conn, txn.session);
         }
     }
 
@@ -133,14 +135,12 @@ impl Node {
     }
 
     /// Closes the connection of a session that ended, without a reply.
-    fn end_session_conn(&mut self, session: SessionId) {
-        let conn = self
-            .conns
-            .iter()
-            .find(|(_, c)| c.session == Some(session))
-            .map(|(id, _)| *id);
-        if let Some(conn) = conn {
-            self.conns.get_mut(&conn).expect("found").session = None;
+    fn end_session_conn(&mut self, conn: ConnId, session: SessionId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.session == Some(session) {
+            c.session = None;
             self.close(conn, CloseReason::SessionExpired);
         }
     }
