@@ -190,6 +190,11 @@ impl Node {
     /// Leaving a serving role drops every client (they reconnect elsewhere) and every pending
     /// write; a new leader starts its sessions' expiry afresh.
     fn on_role_changed(&mut self, role: Role, serving: bool) {
+        // ZAB reports every role change; only leaving a serving role leaves anything to undo.
+        let was_serving = std::mem::replace(&mut self.serving, serving);
+        if !serving && !was_serving {
+            return;
+        }
         if serving {
             if role == Role::Leading {
                 self.last_assigned = self.zab().history().last_logged();

@@ -102,6 +102,8 @@ pub struct Node {
     /// The leader's highest forwarded xid per session: a repeated forward (a resend after a
     /// reconnect) is not prepared twice.
     forwarded_xids: BTreeMap<SessionId, Xid>,
+    /// Whether ZAB last reported this server serving clients (ensemble only).
+    serving: bool,
 }
 
 impl Node {
@@ -148,6 +150,7 @@ impl Node {
             touched: BTreeSet::new(),
             next_touch: now,
             forwarded_xids: BTreeMap::new(),
+            serving: false,
         };
         if let Some(ensemble) = cfg.ensemble.clone() {
             // The log after the snapshot may hold txns that were never committed: ZAB decides.
