@@ -368,6 +368,11 @@ impl Node {
                 self.in_flight.is_empty() && self.unflushed.is_empty(),
                 "ZAB persists"
             );
+            assert_eq!(
+                self.serving,
+                zab.serving(),
+                "the node saw every role change"
+            );
             if !zab.serving() {
                 assert!(self.conns.is_empty(), "clients kept while not serving");
             }
