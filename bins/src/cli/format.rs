@@ -5,52 +5,9 @@ use std::fmt::Write as _;
 
 use zookeeper_client::{Error, Stat};
 
-const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month 1..=12, day 1..=31).
-/// Uses 400-year eras of 146097 days, with years counted from March so leap days fall last.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let shifted = days + 719_468; // days from 0000-03-01 to 1970-01-01
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097); // [0, 146096]
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153; // [0, 11], 0 = March
-    let day = u32::try_from(day_of_year - (153 * month_from_march + 2) / 5 + 1).expect("1..=31");
-    let month = u32::try_from(if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    })
-    .expect("1..=12");
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Formats milliseconds since the epoch like Java's `Date.toString()` in UTC:
-/// `Sun Nov 22 05:59:36 UTC 2026`.
-pub fn java_date(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sec_of_day = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    let weekday = usize::try_from((days + 4).rem_euclid(7)).expect("0..7"); // 1970-01-01 = Thu
-    let month_name = MONTHS[usize::try_from(month - 1).expect("month 1..=12")];
-    format!(
-        "{} {} {:02} {:02}:{:02}:{:02} UTC {}",
-        WEEKDAYS[weekday],
-        month_name,
-        day,
-        sec_of_day / 3600,
-        sec_of_day % 3600 / 60,
-        sec_of_day % 60,
-        year
-    )
-}
+/// Formats milliseconds since the epoch like Java's `Date.toString()` in UTC (zkCli's ctime and
+/// mtime): the four-letter words' formatter.
+pub use zoorepl_io::fourlw::java_date_utc as java_date;
 
 /// Formats a stat as the eleven `name = value` lines zkCli prints.
 pub fn format_stat(stat: &Stat) -> String {
@@ -159,39 +116,6 @@ mod tests {
         assert_eq!(java_date(1_795_327_176_000), "Sun Nov 22 05:59:36 UTC 2026");
         assert_eq!(java_date(951_782_400_000), "Tue Feb 29 00:00:00 UTC 2000");
         assert_eq!(java_date(-1), "Wed Dec 31 23:59:59 UTC 1969");
-    }
-
-    #[test]
-    fn civil_round_trips_every_day_of_a_leap_cycle() {
-        let mut expected = (1999_i64, 12_u32, 31_u32);
-        for days in 10_957..10_957 + 366 * 4 + 2 {
-            let got = civil_from_days(days);
-            let (y, m, d) = expected;
-            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            let month_len = [
-                31,
-                if leap { 29 } else { 28 },
-                31,
-                30,
-                31,
-                30,
-                31,
-                31,
-                30,
-                31,
-                30,
-                31,
-            ];
-            let next = if d < month_len[(m - 1) as usize] {
-                (y, m, d + 1)
-            } else if m < 12 {
-                (y, m + 1, 1)
-            } else {
-                (y + 1, 1, 1)
-            };
-            assert_eq!(got, next, "days {days}");
-            expected = got;
-        }
     }
 
     #[test]

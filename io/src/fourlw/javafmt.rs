@@ -111,6 +111,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn civil_round_trips_every_day_of_a_leap_cycle() {
+        let mut expected = (1999_i64, 12_i64, 31_i64);
+        for days in 10_957..10_957 + 366 * 4 + 2 {
+            let got = civil_from_days(days);
+            let (y, m, d) = expected;
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let month_len = [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ];
+            let next = if d < month_len[(m - 1) as usize] {
+                (y, m, d + 1)
+            } else if m < 12 {
+                (y, m + 1, 1)
+            } else {
+                (y + 1, 1, 1)
+            };
+            assert_eq!(got, next, "days {days}");
+            expected = got;
+        }
+    }
+
+    #[test]
     fn doubles_print_as_java_prints_them() {
         let cases = [
             (0.0, "0.0"),
