@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zoorepl_core::prng::Prng;
 
 use hdrhistogram::Histogram;
 use zookeeper_client::{Acls, Client, CreateMode, CreateOptions, Error};
@@ -70,19 +71,6 @@ pub(crate) struct Worker {
     pub(crate) latency_ns: SharedHistogram,
 }
 
-/// A SplitMix64 generator: enough to spread keys, no dependency needed.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 /// The path of pre-created key `index`.
 pub(crate) fn key_path(root: &str, index: u64) -> String {
     format!("{root}/k{index:010}")
@@ -99,7 +87,7 @@ impl Worker {
     /// Issues one request at a time until the window closes; records what falls inside it.
     pub(crate) async fn run(self) -> WorkerStats {
         let seed = (self.id.0 as u64) << 32 | self.id.1 as u64;
-        let mut rng = SplitMix64(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5EED);
+        let mut rng = Prng::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5EED);
         let mut stats = WorkerStats {
             ops: 0,
             reads: 0,
@@ -116,7 +104,7 @@ impl Worker {
             let is_read = match self.op {
                 Op::Get => true,
                 Op::Create | Op::Set => false,
-                Op::Mixed => rng.next() % 100 < u64::from(self.read_percent),
+                Op::Mixed => rng.next_u64() % 100 < u64::from(self.read_percent),
             };
             let result = self
                 .one_request(is_read, &mut rng, &mut stats.creates_issued)
@@ -146,7 +134,7 @@ impl Worker {
     async fn one_request(
         &self,
         is_read: bool,
-        rng: &mut SplitMix64,
+        rng: &mut Prng,
         creates: &mut u64,
     ) -> Result<(), Error> {
         if self.op == Op::Create {
@@ -158,7 +146,7 @@ impl Worker {
                 .await
                 .map(drop);
         }
-        let path = key_path(&self.root, rng.next() % self.keys);
+        let path = key_path(&self.root, rng.next_u64() % self.keys);
         if is_read {
             self.client.get_data(&path).await.map(drop)
         } else {
@@ -256,10 +244,10 @@ mod tests {
 
     #[test]
     fn splitmix_spreads_over_small_key_spaces() {
-        let mut rng = SplitMix64(1);
+        let mut rng = Prng::new(1);
         let mut seen = [0_u32; 10];
         for _ in 0..10_000 {
-            seen[usize::try_from(rng.next() % 10).expect("small")] += 1;
+            seen[usize::try_from(rng.next_u64() % 10).expect("small")] += 1;
         }
         assert!(seen.iter().all(|&n| (800..1200).contains(&n)), "{seen:?}");
     }
