@@ -177,6 +177,7 @@ fn check_with<M: Model>(model: &M, ops: &[Operation], args: &CheckArgs) -> anyho
     let mut options = CheckOptions {
         timeout,
         progress: Some(&show_progress),
+        memory_max_bytes: args.memory_max.saturating_mul(1 << 20),
         ..CheckOptions::default()
     };
     if let Some(threads) = args.threads {
