@@ -268,3 +268,17 @@ fn observer_serves_reads_and_forwards_writes() {
     c.run_until(c.now + 100);
     assert_eq!(c.reply(b, 1).map(|r| r.1), Some(0));
 }
+
+#[test]
+fn broadcast_close_session_on_a_follower_is_answered() {
+    let mut c = settled(3, 0);
+    let leader = c.leader().expect("leader");
+    let follower = (1..=3).find(|id| *id != leader).expect("a follower");
+    let a = connect(&mut c, follower);
+    c.send(a, 1, &create("/e", "v"));
+    c.send(a, 2, &Request::CloseSession);
+    c.run_until(c.now + 100);
+    assert_eq!(c.reply(a, 1).map(|r| r.1), Some(0));
+    assert_eq!(c.reply(a, 2).map(|r| r.1), Some(0), "closeSession answered");
+    assert!(c.clients[&a].closed, "then the connection closes");
+}

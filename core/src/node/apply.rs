@@ -48,17 +48,8 @@ impl Node {
             "tree did not advance to {}",
             txn.zxid
         );
-        // The connection bound to a closing session, read before the session goes.
-        let mut bound = None;
-        match &txn.op {
-            TxnOp::CreateSession { timeout_ms } => {
-                self.sessions.add(txn.session, *timeout_ms, self.now);
-            }
-            TxnOp::CloseSession { .. } => {
-                bound = self.sessions.remove(txn.session).and_then(|s| s.conn);
-                self.forwarded_xids.remove(&txn.session);
-            }
-            _ => {}
+        if let TxnOp::CreateSession { timeout_ms } = &txn.op {
+            self.sessions.add(txn.session, *timeout_ms, self.now);
         }
         for change in &applied.changes {
             for fired in self.watches.trigger(change) {
@@ -84,11 +75,16 @@ impl Node {
             None if self.zab.is_some() => self.learner_applied(txn, applied.result),
             None => {}
         }
-        // A connection still bound to a closed session ends with it without a reply: an expiry,
-        // or in an ensemble a close decided elsewhere (a client closed or expired, then moved).
-        // A client's own closeSession was answered above and unbound its connection.
-        if let Some(conn) = bound {
-            self.end_session_conn(conn, txn.session);
+        if matches!(txn.op, TxnOp::CloseSession { .. }) {
+            // The session goes only now: a learner answering a forwarded closeSession above
+            // finds the client's connection through it. A connection still bound to it ends
+            // without a reply: an expiry, or in an ensemble a close decided elsewhere (a client
+            // closed or expired, then moved). A client's own close was answered and unbound.
+            self.forwarded_xids.remove(&txn.session);
+            let bound = self.sessions.remove(txn.session).and_then(|s| s.conn);
+            if let Some(conn) = bound {
+                self.end_session_conn(conn, txn.session);
+            }
         }
     }
 
