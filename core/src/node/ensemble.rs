@@ -217,13 +217,10 @@ impl Node {
     }
 
     /// Forwards a learner's write, closeSession or sync to the leader.
-    pub(super) fn forward(&mut self, session: SessionId, xid: Xid, frame: &[u8], ids: Vec<Id>) {
+    pub(super) fn forward(&mut self, session: SessionId, xid: Xid, frame: Bytes, ids: Vec<Id>) {
         let epoch = self.zab().serving_epoch().expect("a serving learner");
         let leader = self.zab().leader().expect("a serving learner has a leader");
-        let what = Forwarded::Request {
-            frame: Bytes::copy_from_slice(frame),
-            ids,
-        };
+        let what = Forwarded::Request { frame, ids };
         let msg = PeerMsg::Forward {
             epoch,
             session,
@@ -462,7 +459,7 @@ impl Node {
             self.sessions.mark_closing(session);
             let mut frame = Vec::new();
             encode_request(Xid(0), &Request::CloseSession, &mut frame);
-            self.forward(session, Xid(0), &frame, Vec::new());
+            self.forward(session, Xid(0), Bytes::from(frame), Vec::new());
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Request dispatch: decode, order, prepare writes, queue reads (zookeeper-protocol.md §3–5).
 
+use bytes::Bytes;
+
 use super::conn::{Entry, Shape, QUEUE_MAX};
 use super::{Node, Waiter};
 use crate::ids::{ConnId, SessionId, Xid, Zxid};
@@ -11,7 +13,7 @@ use crate::txn::{Txn, TxnOp};
 
 impl Node {
     /// Handles one request frame of a connection whose session is established.
-    pub(super) fn on_request(&mut self, conn: ConnId, frame: &[u8]) {
+    pub(super) fn on_request(&mut self, conn: ConnId, frame: &Bytes) {
         let Ok((header, req)) = decode_request(frame) else {
             self.close(conn, CloseReason::Malformed);
             return;
@@ -32,7 +34,7 @@ impl Node {
             if refusal(xid, &req).is_none() {
                 if let Some(shape) = self.forwarded_shape(&req) {
                     let ids = self.conns[&conn].ids.clone();
-                    self.forward(session, xid, frame, ids);
+                    self.forward(session, xid, frame.clone(), ids);
                     self.push(conn, Entry::Forwarded { xid, shape });
                     return;
                 }
