@@ -55,6 +55,10 @@ impl DataTree {
         if p == "/zookeeper" || p.starts_with("/zookeeper/") {
             return None;
         }
+        // Most trees have no quota at all: skip the walk up the ancestors (a lookup each).
+        if self.node(QUOTA_ROOT).is_none_or(|q| q.child_count() == 0) {
+            return None;
+        }
         let mut at = p;
         loop {
             if at != path::ROOT && self.contains(&quota_node(at, LIMITS)) {
@@ -84,7 +88,8 @@ impl DataTree {
     pub(super) fn quota_on_create(&mut self, p: &str, data_len: usize) {
         if let Some(quotaed) = p
             .strip_prefix(QUOTA_ROOT)
-            .and_then(|r| r.strip_suffix(&format!("/{STATS}")))
+            .and_then(|r| r.strip_suffix(STATS))
+            .and_then(|r| r.strip_suffix('/'))
         {
             let quotaed = if quotaed.is_empty() {
                 path::ROOT
