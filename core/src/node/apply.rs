@@ -97,11 +97,7 @@ impl Node {
         let snap_count = self.config.config().snap_count;
         self.since_snapshot = 0;
         self.snapshot_after = self.prng.between(snap_count / 2 + 1, snap_count);
-        let sessions = self
-            .sessions
-            .iter()
-            .map(|(id, s)| (id, s.timeout_ms))
-            .collect();
+        let sessions = self.session_list();
         // An O(1) clone (the tree is persistent): the shell encodes it off this task.
         let tree = Box::new(self.tree.clone());
         let zxid = self.tree.last_applied();

@@ -14,7 +14,6 @@ use crate::ids::{ConnId, ServerId, SessionId, Xid, Zxid};
 use crate::output::{CloseReason, Output};
 use crate::prep::{Prep, WriteOp};
 use crate::proto::{decode_request, encode_request, Id, MultiResult, Request, Response, ZkError};
-use crate::session::SessionTable;
 use crate::txn::{OpResult, Txn};
 use crate::zab::{PlantedBug, Role, Zab, ZabAction};
 
@@ -111,16 +110,7 @@ impl Node {
             return;
         }
         let cfg = self.config.config();
-        let mut sessions = SessionTable::new(
-            cfg.server_id,
-            cfg.tick_ms,
-            self.now.as_millis(),
-            cfg.session_secret,
-        );
-        for (id, timeout_ms) in &image.sessions {
-            sessions.add(*id, *timeout_ms, self.now);
-        }
-        self.sessions = sessions;
+        self.sessions = super::session_table(cfg, self.now, &image.sessions);
         self.tree = image.tree;
         let now = self.now;
         self.zab_mut().on_snapshot(now, zxid);

@@ -52,6 +52,20 @@ pub struct Recovered {
     pub current_epoch: u32,
 }
 
+/// A session table holding these sessions (from a snapshot), each expiring a timeout from `now`.
+fn session_table(cfg: &NodeConfig, now: Instant, list: &[(SessionId, i32)]) -> SessionTable {
+    let mut sessions = SessionTable::new(
+        cfg.server_id,
+        cfg.tick_ms,
+        now.as_millis(),
+        cfg.session_secret,
+    );
+    for (id, timeout_ms) in list {
+        sessions.add(*id, *timeout_ms, now);
+    }
+    sessions
+}
+
 /// Who waits for a txn to apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Waiter {
@@ -115,15 +129,7 @@ impl Node {
     #[must_use]
     pub fn recover(config: ValidConfig, recovered: Recovered, now: Instant, seed: u64) -> Self {
         let cfg = config.config().clone();
-        let mut sessions = SessionTable::new(
-            cfg.server_id,
-            cfg.tick_ms,
-            now.as_millis(),
-            cfg.session_secret,
-        );
-        for (id, timeout_ms) in &recovered.sessions {
-            sessions.add(*id, *timeout_ms, now);
-        }
+        let sessions = session_table(&cfg, now, &recovered.sessions);
         let next_reap = now + std::time::Duration::from_millis(cfg.container_check_interval_ms);
         let mut prng = Prng::new(seed);
         let snapshot_after = prng.between(cfg.snap_count / 2 + 1, cfg.snap_count);
