@@ -19,8 +19,7 @@ use crate::proto::{perms, Acl, Id, ZkError};
 use crate::tree::{acl, path, DataTree};
 use crate::txn::{CreateTxn, NodeKind, TxnOp};
 
-/// The largest TTL a node may have, ms (2^40 − 1).
-pub const TTL_MS_MAX: i64 = (1 << 40) - 1;
+pub use crate::tree::TTL_MS_MAX;
 
 /// Switches that change what prep accepts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -220,18 +219,11 @@ impl<'a> Prep<'a> {
         ttl: Option<i64>,
     ) -> Result<TxnOp, ZkError> {
         let mode = self.create_mode(container, flags, ttl)?;
-        let Some(last_slash) = req_path.rfind('/') else {
-            return Err(ZkError::BadArguments);
-        };
-        if req_path.contains('\0') {
+        if !req_path.contains('/') || req_path.contains('\0') {
             return Err(ZkError::BadArguments);
         }
         let acl = acl::fixup(req_acl, self.ids)?;
-        let parent_path = if last_slash == 0 {
-            "/"
-        } else {
-            &req_path[..last_slash]
-        };
+        let parent_path = path::parent(req_path);
         let mut parent = self.view(parent_path).ok_or(ZkError::NoNode)?;
         if !self.allowed(&parent.acl, perms::CREATE) {
             return Err(ZkError::NoAuth);
@@ -286,17 +278,10 @@ impl<'a> Prep<'a> {
     /// Java checks only that the path has a `/` and no NUL and is not built in; anything else
     /// that is malformed simply names no node (`delete /a/` is NONODE, as the compat suite saw).
     fn delete(&mut self, target: &str, version: i32) -> Result<TxnOp, ZkError> {
-        let Some(last_slash) = target.rfind('/') else {
-            return Err(ZkError::BadArguments);
-        };
-        if target.contains('\0') || path::is_reserved_undeletable(target) {
+        if !target.contains('/') || target.contains('\0') || path::is_reserved_undeletable(target) {
             return Err(ZkError::BadArguments);
         }
-        let parent_path = if last_slash == 0 {
-            "/"
-        } else {
-            &target[..last_slash]
-        };
+        let parent_path = path::parent(target);
         let mut parent = self.view(parent_path).ok_or(ZkError::NoNode)?;
         if !self.allowed(&parent.acl, perms::DELETE) {
             return Err(ZkError::NoAuth);

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::ConnId;
 use crate::proto::EventType;
+use crate::tree::path;
 use crate::txn::Change;
 
 /// Upper bound on watches held by one connection; further registrations are ignored and the
@@ -323,12 +324,8 @@ impl WatchManager {
 }
 
 /// The parent of an absolute path; `None` for the root.
-fn parent_of(path: &str) -> Option<&str> {
-    if path == "/" {
-        return None;
-    }
-    let cut = path.rfind('/').expect("absolute path");
-    Some(if cut == 0 { "/" } else { &path[..cut] })
+fn parent_of(p: &str) -> Option<&str> {
+    (p != path::ROOT).then(|| path::parent(p))
 }
 
 /// The path itself, then each ancestor up to and including the root.
