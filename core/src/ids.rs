@@ -45,6 +45,15 @@ impl Zxid {
         }
     }
 
+    /// Whether `next` may directly follow `self` in a history or a log: the next counter of the
+    /// same epoch, or the first txn of a later epoch (each epoch's txns are numbered from 1
+    /// without gaps; counter 0 is never a txn).
+    #[must_use]
+    pub const fn follows(self, next: Self) -> bool {
+        (next.epoch == self.epoch && self.counter < u32::MAX && next.counter == self.counter + 1)
+            || (next.epoch > self.epoch && next.counter == 1)
+    }
+
     /// The next zxid in the same epoch.
     ///
     /// # Panics

@@ -50,14 +50,6 @@ pub struct History {
     window_max: usize,
 }
 
-/// Whether `next` may directly follow `last` in a history: the next counter of the same epoch,
-/// or the first txn of a later epoch (each epoch's txns are numbered from 1 without gaps).
-#[must_use]
-pub fn follows(last: Zxid, next: Zxid) -> bool {
-    (next.epoch == last.epoch && Some(next.counter) == last.counter.checked_add(1))
-        || (next.epoch > last.epoch && next.counter == 1)
-}
-
 impl History {
     /// A history whose applied state is at `base`, with the durable log after it.
     ///
@@ -372,12 +364,12 @@ mod tests {
 
     #[test]
     fn follows_requires_no_gap() {
-        assert!(follows(Zxid::new(1, 1), Zxid::new(1, 2)));
-        assert!(follows(Zxid::new(1, 7), Zxid::new(2, 1)));
-        assert!(follows(Zxid::ZERO, Zxid::new(1, 1)));
-        assert!(!follows(Zxid::new(1, 1), Zxid::new(1, 3)));
-        assert!(!follows(Zxid::new(1, 1), Zxid::new(2, 2)));
-        assert!(!follows(Zxid::new(2, 1), Zxid::new(1, 2)));
+        assert!(Zxid::new(1, 1).follows(Zxid::new(1, 2)));
+        assert!(Zxid::new(1, 7).follows(Zxid::new(2, 1)));
+        assert!(Zxid::ZERO.follows(Zxid::new(1, 1)));
+        assert!(!Zxid::new(1, 1).follows(Zxid::new(1, 3)));
+        assert!(!Zxid::new(1, 1).follows(Zxid::new(2, 2)));
+        assert!(!Zxid::new(2, 1).follows(Zxid::new(1, 2)));
     }
 
     #[test]

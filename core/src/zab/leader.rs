@@ -460,7 +460,7 @@ impl Zab {
             txn.zxid
         );
         assert!(
-            super::history::follows(self.history.last_logged(), txn.zxid),
+            self.history.last_logged().follows(txn.zxid),
             "proposal {} does not follow {}",
             txn.zxid,
             self.history.last_logged()

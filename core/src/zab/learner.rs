@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use super::history::follows;
 use super::msg::ZabMsg;
 use super::server::{DiskOp, State, Zab, ZabAction};
 use super::PlantedBug;
@@ -286,7 +285,7 @@ impl Zab {
             // A duplicate (the network may repeat messages); the log already has it.
             return;
         }
-        if !follows(last, txn.zxid) {
+        if !last.follows(txn.zxid) {
             self.learner_abandon();
             return;
         }

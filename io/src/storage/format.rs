@@ -47,15 +47,6 @@ pub(crate) fn zxid_from_u64(raw: u64) -> Zxid {
     Zxid::new((raw >> 32) as u32, raw as u32)
 }
 
-/// Whether `next` may directly follow `prev` in a log: the next counter of the same epoch, or
-/// the start of a later epoch (a new leader's first proposal has counter 1; 0 is NEWLEADER's).
-pub(crate) fn zxid_follows(prev: Zxid, next: Zxid) -> bool {
-    let same_epoch_next =
-        next.epoch == prev.epoch && prev.counter.checked_add(1) == Some(next.counter);
-    let new_epoch = next.epoch > prev.epoch && next.counter <= 1;
-    same_epoch_next || new_epoch
-}
-
 fn u32_at(bytes: &[u8], offset: usize) -> u32 {
     let field: [u8; 4] = bytes[offset..offset + 4]
         .try_into()
@@ -370,11 +361,11 @@ mod tests {
 
     #[test]
     fn zxid_follows_within_and_across_epochs() {
-        assert!(zxid_follows(Zxid::new(1, 4), Zxid::new(1, 5)));
-        assert!(!zxid_follows(Zxid::new(1, 4), Zxid::new(1, 6)));
-        assert!(zxid_follows(Zxid::new(1, 4), Zxid::new(3, 1)));
-        assert!(!zxid_follows(Zxid::new(1, 4), Zxid::new(3, 2)));
-        assert!(zxid_follows(Zxid::ZERO, Zxid::new(0, 1)));
+        assert!(Zxid::new(1, 4).follows(Zxid::new(1, 5)));
+        assert!(!Zxid::new(1, 4).follows(Zxid::new(1, 6)));
+        assert!(Zxid::new(1, 4).follows(Zxid::new(3, 1)));
+        assert!(!Zxid::new(1, 4).follows(Zxid::new(3, 2)));
+        assert!(Zxid::ZERO.follows(Zxid::new(0, 1)));
         assert_eq!(zxid_from_u64(zxid_to_u64(Zxid::new(9, 8))), Zxid::new(9, 8));
     }
 }

@@ -130,7 +130,7 @@ fn read_log(
             }
             if txn.zxid > base {
                 let after = state.after_snapshot.last().map_or(base, |t| t.zxid);
-                if !format::zxid_follows(after, txn.zxid) {
+                if !after.follows(txn.zxid) {
                     return Err(RecoveryError::Gap {
                         after,
                         next: txn.zxid,

@@ -8,15 +8,6 @@ use zoorepl_core::txn::Txn;
 
 use super::{Disk, DiskFailure, Recovery};
 
-/// Whether `next` may directly follow `prev` in a log (the io storage's rule): the next counter
-/// of the same epoch, or the start of a later epoch.
-fn zxid_follows(prev: Zxid, next: Zxid) -> bool {
-    let same_epoch_next =
-        next.epoch == prev.epoch && prev.counter.checked_add(1) == Some(next.counter);
-    let new_epoch = next.epoch > prev.epoch && next.counter <= 1;
-    same_epoch_next || new_epoch
-}
-
 impl Disk {
     /// Reads the disk back after a restart. Cuts a torn tail (durably, as the real storage
     /// truncates the file).
@@ -85,7 +76,7 @@ impl Disk {
                 self.synced = self.synced.min(i);
                 return Ok((txns, true));
             };
-            if !zxid_follows(prev, txn.zxid) {
+            if !prev.follows(txn.zxid) {
                 return Err(DiskFailure(format!(
                     "log gap: {} does not follow {prev}",
                     txn.zxid
