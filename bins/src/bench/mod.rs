@@ -108,18 +108,12 @@ async fn connect_all(args: &BenchArgs) -> anyhow::Result<Vec<Client>> {
     for _ in 0..args.clients {
         let server = args.server.clone();
         pending.push(tokio::spawn(async move {
-            Client::connector()
-                .with_session_timeout(Duration::from_secs(30))
-                .with_connection_timeout(Duration::from_secs(10))
-                .with_fail_eagerly()
-                .connect(&server)
-                .await
+            crate::cli::connect_client(&server).await
         }));
     }
     let mut clients = Vec::with_capacity(args.clients);
     for task in pending {
-        let client = task.await.expect("connect task panicked");
-        clients.push(client.with_context(|| format!("cannot connect to {}", args.server))?);
+        clients.push(task.await.expect("connect task panicked")?);
     }
     Ok(clients)
 }

@@ -37,6 +37,7 @@ mod command;
 mod console;
 mod format;
 mod shell;
+pub(crate) use shell::connect_client;
 
 pub use acl::{format_acl, parse_acl, perm_string, ParsedAcl};
 pub use command::{full_usage, usage, Command, ParseError, WatchMode};

@@ -38,7 +38,8 @@ pub struct Shell {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
 
-async fn connect_client(server: &str) -> anyhow::Result<Client> {
+/// Connects with the CLI's settings (30 s session, 10 s connect timeout, failing eagerly).
+pub(crate) async fn connect_client(server: &str) -> anyhow::Result<Client> {
     let connect = Client::connector()
         .with_session_timeout(SESSION_TIMEOUT)
         .with_connection_timeout(CONNECT_TIMEOUT)
@@ -513,11 +514,7 @@ fn create_mode(ephemeral: bool, sequential: bool, container: bool) -> CreateMode
 }
 
 fn join_path(parent: &str, child: &str) -> String {
-    if parent.ends_with('/') {
-        format!("{parent}{child}")
-    } else {
-        format!("{parent}/{child}")
-    }
+    zoorepl_core::tree::path::join(parent, child)
 }
 
 /// zkCli prints `null` for a znode without data; the client cannot tell empty from null.
