@@ -138,8 +138,14 @@ impl NodeTask {
                 let _ = reply.send(self.four_letter(cmd));
             }
             Event::Metrics { reply } => {
-                let snapshot =
-                    super::report::snapshot(&self.node, &self.stats, &self.options, &self.conns);
+                let need = super::report::Need::METRICS;
+                let snapshot = super::report::snapshot(
+                    &self.node,
+                    &self.stats,
+                    &self.options,
+                    &self.conns,
+                    need,
+                );
                 let _ = reply.send(crate::fourlw::render_metrics(&snapshot));
             }
         }
@@ -243,9 +249,6 @@ impl NodeTask {
             return crate::fourlw::refusal(cmd);
         }
         match cmd {
-            // Health checks poll this often; it needs none of the snapshot, which lists every
-            // session, watch and ephemeral and is built on this task.
-            FourLetter::Ruok => return "imok".to_owned(),
             FourLetter::Srst => self.stats.reset(),
             FourLetter::Crst => {
                 for c in self.conns.values_mut() {
@@ -255,7 +258,9 @@ impl NodeTask {
             }
             _ => {}
         }
-        let snapshot = super::report::snapshot(&self.node, &self.stats, &self.options, &self.conns);
+        let need = super::report::Need::of(cmd);
+        let snapshot =
+            super::report::snapshot(&self.node, &self.stats, &self.options, &self.conns, need);
         crate::fourlw::render(cmd, &snapshot)
     }
 }

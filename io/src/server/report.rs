@@ -1,7 +1,7 @@
 //! Builds the [`ServerSnapshot`] that four-letter words and the metrics endpoint render, from the
 //! node (read-only getters) and the shell's own counters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use zoorepl_core::ids::{ConnId, SessionId};
 use zoorepl_core::node::Node;
@@ -9,25 +9,70 @@ use zoorepl_core::node::Node;
 use super::node_task::ConnEntry;
 use super::{ServerOptions, ServerStats};
 use crate::fourlw::{
-    dir_size_bytes, file_descriptor_counts, process_environment, ConnectionInfo, Latency,
-    ServerMode, ServerSnapshot, SessionDetails, SessionExpiry, WatchSummary,
+    dir_size_bytes, file_descriptor_counts, process_environment, ConnectionInfo, FourLetter,
+    Latency, ServerMode, ServerSnapshot, SessionDetails, SessionExpiry, WatchSummary,
 };
+
+/// The costly parts of a snapshot that a command reads (see [`ServerSnapshot`]'s doc); the
+/// snapshot is built on the node task, so a health check must not pay for a `dump`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Need {
+    /// Every connection with its session.
+    connections: bool,
+    /// Every session's expiry and every session's ephemerals.
+    sessions: bool,
+    /// Watch counts (a pass over every watch).
+    watch_counts: bool,
+    /// Watches listed by session and by path.
+    watch_lists: bool,
+    /// The process environment.
+    environment: bool,
+    /// Directory sizes and descriptor counts (file system and `/proc` reads).
+    host: bool,
+}
+
+impl Need {
+    /// What the metrics text reads.
+    pub(super) const METRICS: Self = Self {
+        connections: false,
+        sessions: false,
+        watch_counts: true,
+        watch_lists: false,
+        environment: false,
+        host: true,
+    };
+
+    /// What a four-letter word reads.
+    pub(super) fn of(cmd: FourLetter) -> Self {
+        let mut need = Self::default();
+        match cmd {
+            FourLetter::Stat | FourLetter::Cons => need.connections = true,
+            FourLetter::Dump => {
+                need.connections = true;
+                need.sessions = true;
+            }
+            FourLetter::Wchc | FourLetter::Wchp => need.watch_lists = true,
+            FourLetter::Envi => need.environment = true,
+            FourLetter::Wchs => need.watch_counts = true,
+            FourLetter::Mntr => {
+                need.watch_counts = true;
+                need.host = true;
+            }
+            FourLetter::Conf | FourLetter::Dirs => need.host = true,
+            _ => {}
+        }
+        need
+    }
+}
 
 pub(super) fn snapshot(
     node: &Node,
     stats: &ServerStats,
     options: &ServerOptions,
     conns: &BTreeMap<ConnId, ConnEntry>,
+    need: Need,
 ) -> ServerSnapshot {
-    let sessions = node.sessions();
-    let watches = node.watches();
-    let (watching, paths, total) = watches.summary();
-    let connections = conns
-        .iter()
-        .map(|(id, c)| connection_info(node, *id, c))
-        .collect();
-    let (open_fds, max_fds) = file_descriptor_counts();
-    ServerSnapshot {
+    let mut s = ServerSnapshot {
         version: crate::fourlw::VERSION.to_owned(),
         serving: true,
         mode: ServerMode::Standalone,
@@ -40,61 +85,91 @@ pub(super) fn snapshot(
         packets_received: stats.packets_received,
         packets_sent: stats.packets_sent,
         num_alive_connections: conns.len() as u64,
-        connections,
         outstanding_requests: conns.values().map(|c| c.arrivals.len() as u64).sum(),
         last_zxid: node.last_applied(),
         node_count: node.tree().node_count() as u64,
-        watch_count: total as u64,
-        data_watches: WatchSummary {
-            connections: watching as u64,
-            paths: paths as u64,
-            total: total as u64,
-        },
-        watches_by_session: watches_by_session(node, conns),
-        watches_by_path: watches_by_path(node),
-        ephemerals: ephemerals(node),
         ephemerals_count: node.tree().ephemeral_count() as u64,
-        sessions: sessions
-            .iter()
-            .map(|(session_id, s)| SessionExpiry {
-                session_id,
-                expires_at_ms: i64::try_from(s.expires_at.as_millis()).unwrap_or(i64::MAX),
-            })
-            .collect(),
-        global_sessions: sessions.len() as u64,
+        global_sessions: node.sessions().len() as u64,
         local_sessions: 0,
         conf: options.conf.clone(),
-        environment: process_environment(),
         uptime_ms: u64::try_from(stats.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         approximate_data_size: u64::try_from(node.tree().approximate_data_size()).unwrap_or(0),
-        open_file_descriptors: open_fds,
-        max_file_descriptors: max_fds,
-        data_dir_size: dir_size_bytes(std::path::Path::new(&options.conf.data_dir)),
-        log_dir_size: dir_size_bytes(std::path::Path::new(&options.conf.data_log_dir)),
         client_response_size: (-1, -1, -1),
         auth_failed_count: 0,
         trace_mask: 0,
         digests: vec![(node.last_applied(), node.tree().digest() as i64)],
+        ..ServerSnapshot::default()
+    };
+    add_details(&mut s, node, options, conns, need);
+    s
+}
+
+/// Fills the parts of the snapshot that cost a pass over connections, sessions or watches, or a
+/// read of the file system, only when the command reads them.
+fn add_details(
+    s: &mut ServerSnapshot,
+    node: &Node,
+    options: &ServerOptions,
+    conns: &BTreeMap<ConnId, ConnEntry>,
+    need: Need,
+) {
+    if need.connections {
+        s.connections = conns
+            .iter()
+            .map(|(id, c)| connection_info(node, *id, c))
+            .collect();
+    }
+    if need.sessions {
+        s.sessions = session_expiries(node);
+        s.ephemerals = ephemerals(node);
+    }
+    if need.watch_counts {
+        let (watching, paths, total) = node.watches().summary();
+        s.watch_count = total as u64;
+        s.data_watches = WatchSummary {
+            connections: watching as u64,
+            paths: paths as u64,
+            total: total as u64,
+        };
+    }
+    if need.watch_lists {
+        s.watches_by_session = watches_by_session(node, conns);
+        s.watches_by_path = watches_by_path(node);
+    }
+    if need.environment {
+        s.environment = process_environment();
+    }
+    if need.host {
+        (s.open_file_descriptors, s.max_file_descriptors) = file_descriptor_counts();
+        s.data_dir_size = dir_size_bytes(std::path::Path::new(&options.conf.data_dir));
+        s.log_dir_size = dir_size_bytes(std::path::Path::new(&options.conf.data_log_dir));
     }
 }
 
-fn connection_info(node: &Node, id: ConnId, c: &ConnEntry) -> ConnectionInfo {
-    let session = node.session_of(id).and_then(|sid| {
-        let s = node.sessions().get(sid)?;
-        Some(SessionDetails {
-            session_id: sid,
-            last_op: "NA".into(),
-            timeout_ms: s.timeout_ms,
-            last_zxid: node.last_applied(),
-            ..SessionDetails::default()
+fn session_expiries(node: &Node) -> Vec<SessionExpiry> {
+    node.sessions()
+        .iter()
+        .map(|(session_id, s)| SessionExpiry {
+            session_id,
+            expires_at_ms: i64::try_from(s.expires_at.as_millis()).unwrap_or(i64::MAX),
         })
-    });
-    let expires_at_ms = node
+        .collect()
+}
+
+fn connection_info(node: &Node, id: ConnId, c: &ConnEntry) -> ConnectionInfo {
+    let live = node
         .session_of(id)
-        .and_then(|sid| node.sessions().get(sid))
-        .map_or(0, |s| {
-            i64::try_from(s.expires_at.as_millis()).unwrap_or(i64::MAX)
-        });
+        .and_then(|sid| Some((sid, node.sessions().get(sid)?)));
+    let session = live.map(|(sid, s)| SessionDetails {
+        session_id: sid,
+        last_op: "NA".into(),
+        timeout_ms: s.timeout_ms,
+        last_zxid: node.last_applied(),
+        ..SessionDetails::default()
+    });
+    let expires_at_ms = live.map_or(0, |(_, s)| {
+        i64::try_from(s.expires_at.as_millis()).unwrap_or(i64::MAX)
+    });
     ConnectionInfo {
         remote: c.peer,
         interest_ops: 1,
@@ -117,23 +192,31 @@ fn watches_by_session(
         };
         let paths = out.entry(sid).or_default();
         paths.extend(node.watches().watches_of(*id).map(|(_, p)| p.clone()));
-        paths.sort();
-        paths.dedup();
     }
-    out.into_iter().filter(|(_, p)| !p.is_empty()).collect()
+    out.into_iter()
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(sid, mut paths)| {
+            paths.sort();
+            paths.dedup();
+            (sid, paths)
+        })
+        .collect()
 }
 
 fn watches_by_path(node: &Node) -> Vec<(String, Vec<SessionId>)> {
-    let mut out: BTreeMap<String, Vec<SessionId>> = BTreeMap::new();
+    // Sessions in first-seen order per path; the set only answers "seen already?".
+    let mut out: BTreeMap<String, (Vec<SessionId>, BTreeSet<SessionId>)> = BTreeMap::new();
     for (path, conn) in node.watches().paths() {
         if let Some(sid) = node.session_of(*conn) {
-            let sessions = out.entry(path.to_owned()).or_default();
-            if !sessions.contains(&sid) {
+            let (sessions, seen) = out.entry(path.to_owned()).or_default();
+            if seen.insert(sid) {
                 sessions.push(sid);
             }
         }
     }
-    out.into_iter().collect()
+    out.into_iter()
+        .map(|(p, (sessions, _))| (p, sessions))
+        .collect()
 }
 
 fn ephemerals(node: &Node) -> Vec<(SessionId, Vec<String>)> {
