@@ -83,7 +83,7 @@ pub async fn serve(
     let (events_tx, events_rx) = mpsc::channel(EVENTS_MAX);
     let persist_tx = disk::spawn_disk_thread(disk, events_tx.clone());
     let snapshot_tx = disk::spawn_snapshot_thread(snapshots);
-    let stats = ServerStats::new(listener.local_addr()?);
+    let stats = ServerStats::new();
     let task = node_task::NodeTask::new(node, persist_tx, snapshot_tx, stats, options.clone());
     let node_handle = tokio::spawn(task.run(events_rx));
     let metrics_handle = metrics.map(|m| tokio::spawn(metrics_http::serve(m, events_tx.clone())));

@@ -10,7 +10,7 @@ use super::node_task::ConnEntry;
 use super::{ServerOptions, ServerStats};
 use crate::fourlw::{
     dir_size_bytes, file_descriptor_counts, process_environment, ConnectionInfo, FourLetter,
-    Latency, ServerMode, ServerSnapshot, SessionDetails, SessionExpiry, WatchSummary,
+    ServerMode, ServerSnapshot, SessionDetails, SessionExpiry, WatchSummary,
 };
 
 /// The costly parts of a snapshot that a command reads (see [`ServerSnapshot`]'s doc); the
@@ -76,12 +76,7 @@ pub(super) fn snapshot(
         version: crate::fourlw::VERSION.to_owned(),
         serving: true,
         mode: ServerMode::Standalone,
-        latency: Latency {
-            min_ms: stats.latency_min_ms,
-            max_ms: stats.latency_max_ms,
-            total_ms: stats.latency_sum_ms,
-            count: stats.latency_count,
-        },
+        latency: stats.latency,
         packets_received: stats.packets_received,
         packets_sent: stats.packets_sent,
         num_alive_connections: conns.len() as u64,
