@@ -193,6 +193,27 @@ impl WatchManager {
         }
     }
 
+    /// Removes every connection's one-shot `kind` watch on `path` (it fired) and adds the
+    /// connections to `into`.
+    fn take_one_shot(&mut self, path: &str, kind: WatchKind, into: &mut BTreeSet<ConnId>) {
+        let Some(set) = self.tables[slot(kind)].remove(path) else {
+            return;
+        };
+        let key = (kind, path.to_owned());
+        for conn in set {
+            let held = self
+                .by_conn
+                .get_mut(&conn)
+                .expect("a watch is indexed by its connection");
+            let removed = held.remove(&key);
+            assert!(removed, "watch index out of step for {conn:?} {path}");
+            if held.is_empty() {
+                self.by_conn.remove(&conn);
+            }
+            into.insert(conn);
+        }
+    }
+
     /// Fires the watches a change triggers, removing the one-shot ones, and returns the
     /// notifications in delivery order: the node's own event first, then the parent's
     /// NodeChildrenChanged (as `DataTree.java` does).
@@ -220,20 +241,17 @@ impl WatchManager {
     fn fire_node(&mut self, path: &str, event: EventType, one_shot: &[WatchKind]) -> Vec<Fired> {
         let mut conns = BTreeSet::new();
         for kind in one_shot {
-            if let Some(set) = self.tables[slot(*kind)].get(path).cloned() {
-                for conn in set {
-                    self.remove_one(conn, path, *kind);
-                    conns.insert(conn);
-                }
-            }
+            self.take_one_shot(path, *kind, &mut conns);
         }
         if let Some(set) = self.tables[slot(WatchKind::Persistent)].get(path) {
             conns.extend(set.iter().copied());
         }
         let recursive = &self.tables[slot(WatchKind::PersistentRecursive)];
-        for ancestor in self_and_ancestors(path) {
-            if let Some(set) = recursive.get(ancestor) {
-                conns.extend(set.iter().copied());
+        if !recursive.is_empty() {
+            for ancestor in self_and_ancestors(path) {
+                if let Some(set) = recursive.get(ancestor) {
+                    conns.extend(set.iter().copied());
+                }
             }
         }
         conns
@@ -253,12 +271,7 @@ impl WatchManager {
             return Vec::new();
         };
         let mut conns = BTreeSet::new();
-        if let Some(set) = self.tables[slot(WatchKind::Child)].get(parent).cloned() {
-            for conn in set {
-                self.remove_one(conn, parent, WatchKind::Child);
-                conns.insert(conn);
-            }
-        }
+        self.take_one_shot(parent, WatchKind::Child, &mut conns);
         if let Some(set) = self.tables[slot(WatchKind::Persistent)].get(parent) {
             conns.extend(set.iter().copied());
         }
