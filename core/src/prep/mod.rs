@@ -262,7 +262,7 @@ impl<'a> Prep<'a> {
             create_counter: 0,
             num_children: 0,
             kind,
-            acl: acl.clone(),
+            acl: acl.as_slice().into(),
         };
         self.local.insert(full.clone(), Some(view));
         let data = data.clone();
@@ -337,7 +337,7 @@ impl<'a> Prep<'a> {
             return Err(ZkError::BadVersion);
         }
         node.aversion = node.aversion.wrapping_add(1);
-        node.acl.clone_from(&acl);
+        node.acl = acl.as_slice().into();
         let aversion = node.aversion;
         self.local.insert(target.to_owned(), Some(node));
         Ok(TxnOp::SetAcl {

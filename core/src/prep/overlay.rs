@@ -21,8 +21,8 @@ pub struct NodeView {
     pub num_children: i32,
     /// Kind (ephemeral owner, container, TTL).
     pub kind: NodeKind,
-    /// The ACL.
-    pub acl: Vec<Acl>,
+    /// The ACL (shared with the tree's node while unchanged).
+    pub acl: std::sync::Arc<[Acl]>,
 }
 
 /// Outstanding changes by path: `None` means deleted by an outstanding txn. Each entry remembers
@@ -97,6 +97,6 @@ pub fn committed_view(tree: &DataTree, path: &str) -> Option<NodeView> {
         create_counter: node.create_counter(),
         num_children: stat.num_children,
         kind: node.kind(),
-        acl: node.acl().to_vec(),
+        acl: std::sync::Arc::clone(&node.acl),
     })
 }
