@@ -5,11 +5,11 @@
 #   2. sweeps on unmodified code: standalone, 3 servers, 3 servers under heavy faults, 5 voters
 #      and an observer; any failing seed fails the step and prints its reproduce command;
 #   3. every planted ZAB bug is found within 10,000 seeds.
-# Set ZOOREPL_SIM_SEEDS to scale the sweeps (default 2000 for 3 servers).
+# Set ZOOREPL_SIM_SEEDS to scale the sweeps (default 6000 for 3 servers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-n=${ZOOREPL_SIM_SEEDS:-2000}
+n=${ZOOREPL_SIM_SEEDS:-6000}
 echo "== sim: release build with planted bugs compiled in"
 cargo build --release --locked -p zoorepl --features planted-bugs
 z=target/release/zoorepl

@@ -33,6 +33,10 @@ pub struct NodeConfig {
     pub snap_count: u64,
     /// The ensemble this server belongs to; `None` runs standalone.
     pub ensemble: Option<crate::zab::EnsembleConfig>,
+    /// Checks every invariant after every step in release builds too, with the full walk of
+    /// the data tree whenever it changed (debug builds always check). The simulator turns it
+    /// on; a server leaves it off, since the walk is O(tree).
+    pub full_checks: bool,
 }
 
 impl Default for NodeConfig {
@@ -50,6 +54,7 @@ impl Default for NodeConfig {
             container_max_never_used_ms: None,
             snap_count: 100_000,
             ensemble: None,
+            full_checks: false,
         }
     }
 }

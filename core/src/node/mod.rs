@@ -118,6 +118,9 @@ pub struct Node {
     forwarded_xids: BTreeMap<SessionId, Xid>,
     /// Whether ZAB last reported this server serving clients (ensemble only).
     serving: bool,
+    /// The tree as of its last full walk (`full_checks`): last applied zxid, digest, node
+    /// count and size. An unchanged tree is not walked again.
+    walked: Option<(Zxid, u64, usize, i64)>,
 }
 
 impl Node {
@@ -157,6 +160,7 @@ impl Node {
             next_touch: now,
             forwarded_xids: BTreeMap::new(),
             serving: false,
+            walked: None,
         };
         if let Some(ensemble) = cfg.ensemble.clone() {
             // The log after the snapshot may hold txns that were never committed: ZAB decides.
@@ -232,8 +236,28 @@ impl Node {
         } else {
             self.flush_persist();
         }
-        if cfg!(any(debug_assertions, feature = "invariants")) {
+        if cfg!(debug_assertions) || self.config.inner.full_checks {
             self.check_invariants();
+            self.walk_tree_if_changed();
+        }
+    }
+
+    /// The full tree walk of `full_checks` in release builds, skipped while the tree is the
+    /// one last walked (debug builds walk it in every `check_invariants`).
+    fn walk_tree_if_changed(&mut self) {
+        if cfg!(debug_assertions) {
+            return;
+        }
+        let t = &self.tree;
+        let key = (
+            t.last_applied(),
+            t.digest(),
+            t.node_count(),
+            t.approximate_data_size(),
+        );
+        if self.walked != Some(key) {
+            t.check_invariants_full();
+            self.walked = Some(key);
         }
     }
 

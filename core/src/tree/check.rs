@@ -9,9 +9,8 @@ use crate::ids::SessionId;
 use crate::txn::NodeKind;
 
 impl DataTree {
-    /// Checks the tree's invariants: O(1) ones always, the full walk (links, child counts,
-    /// indexes, counters, digest and size recomputed) in debug builds or with the `invariants`
-    /// feature.
+    /// Checks the tree's invariants: O(1) ones always, the full walk
+    /// ([`Self::check_invariants_full`]) in debug builds.
     ///
     /// # Panics
     /// When an invariant is broken, which is a bug.
@@ -19,7 +18,17 @@ impl DataTree {
         for p in [path::ROOT, path::ZOOKEEPER, path::QUOTA, path::CONFIG] {
             assert!(self.contains(p), "built-in node {p} missing");
         }
-        #[cfg(any(debug_assertions, feature = "invariants"))]
+        if cfg!(debug_assertions) {
+            self.check_invariants_full();
+        }
+    }
+
+    /// The full walk in any build: links, child counts, indexes, counters, digest and size
+    /// recomputed. O(n).
+    ///
+    /// # Panics
+    /// When an invariant is broken, which is a bug.
+    pub fn check_invariants_full(&self) {
         if let Err(why) = self.verify() {
             panic!("data tree invariant broken: {why}");
         }

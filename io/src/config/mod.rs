@@ -347,6 +347,7 @@ impl ServerConfig {
             container_max_never_used_ms: self.container_max_never_used_ms,
             snap_count: self.snap_count,
             ensemble: None,
+            full_checks: false,
         }
     }
 }

@@ -216,6 +216,7 @@ impl Cluster {
                     snap_count,
                     container_check_interval_ms: 2000,
                     ensemble: ensemble.clone(),
+                    full_checks: true,
                     ..NodeConfig::default()
                 }
                 .validate()

@@ -120,6 +120,7 @@ impl Cluster {
                 tick_ms: 100,
                 snap_count: 1000,
                 ensemble: Some(ensemble.clone()),
+                full_checks: true,
                 ..NodeConfig::default()
             };
             let server = Server {
