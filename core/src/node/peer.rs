@@ -3,6 +3,7 @@
 //! and their refusals, forwarded `sync`, session touches).
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{SessionId, Xid, Zxid};
 use crate::proto::Id;
@@ -19,7 +20,7 @@ pub struct SnapshotImage {
 }
 
 /// Why the leader refused a forwarded write (the follower answers once it has applied `after`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refusal {
     /// A single op failed with this error code.
     Error(i32),
@@ -29,7 +30,7 @@ pub enum Refusal {
 }
 
 /// What a follower forwards to the leader.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Forwarded {
     /// A client request frame (a write, a closeSession or a sync), prepared by the leader.
     Request {
@@ -46,13 +47,17 @@ pub enum Forwarded {
 }
 
 /// One message between servers. Links are FIFO per pair of servers.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Serde covers every variant but [`PeerMsg::Snapshot`], whose image a transport streams in
+/// its own chunked encoding (serializing it is an error).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum PeerMsg {
     /// Leader election.
     Election(Notification),
     /// Discovery, synchronization, broadcast.
     Zab(ZabMsg),
     /// The leader's state at `zxid` for a SNAP sync (follows `ZabMsg::Snap`).
+    #[serde(skip)]
     Snapshot {
         /// Leader's epoch.
         epoch: u32,
