@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 
 use zoorepl_core::node::{decode_snapshot, Node, Recovered};
 use zoorepl_core::time::Instant;
-use zoorepl_core::txn::Txn;
 use zoorepl_io::config::ServerConfig;
-use zoorepl_io::server::{self, Disk, DiskError, ServerOptions, SnapshotSink};
-use zoorepl_io::storage::{FileStorage, SnapshotWriter, Storage, StorageOptions};
+use zoorepl_io::server::{self, DiskError, ServerOptions, SnapshotSink};
+use zoorepl_io::storage::{FileStorage, SnapshotWriter, StorageOptions};
 
 /// Exit code for a bad configuration.
 pub const EXIT_CONFIG: i32 = 2;
@@ -57,21 +56,6 @@ pub fn load_config(path: Option<&Path>) -> Result<ServerConfig, Fatal> {
         ));
     }
     Ok(config)
-}
-
-struct LogDisk(FileStorage);
-
-impl Disk for LogDisk {
-    fn persist(&mut self, txns: &[Txn]) -> Result<(), DiskError> {
-        let wrap = |what: &str, e: &dyn std::fmt::Display| DiskError {
-            what: what.to_owned(),
-            source: std::io::Error::other(e.to_string()),
-        };
-        self.0
-            .append(txns)
-            .map_err(|e| wrap("append to the log", &e))?;
-        self.0.sync().map_err(|e| wrap("fsync of the log", &e))
-    }
 }
 
 struct Snapshots {
@@ -217,7 +201,7 @@ pub async fn run(config: ServerConfig) -> Result<(), Fatal> {
         listener,
         metrics,
         node,
-        Box::new(LogDisk(storage)),
+        Box::new(storage),
         Box::new(snapshots),
         options,
         shutdown_signal(),

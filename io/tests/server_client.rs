@@ -20,6 +20,18 @@ impl Disk for MemDisk {
         self.0.lock().expect("not poisoned").extend_from_slice(txns);
         Ok(())
     }
+
+    fn save_epochs(&mut self, _: u32, _: u32) -> Result<(), DiskError> {
+        unreachable!("a standalone server has no epochs")
+    }
+
+    fn truncate_after(&mut self, _: Zxid) -> Result<(), DiskError> {
+        unreachable!("a standalone server is never truncated")
+    }
+
+    fn install_snapshot(&mut self, _: Zxid, _: &[u8]) -> Result<(), DiskError> {
+        unreachable!("a standalone server installs no snapshot")
+    }
 }
 
 struct NoSnapshots;

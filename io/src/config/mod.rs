@@ -21,6 +21,7 @@
 //!   the keys are accepted with a warning. `metricsPort` (ours) or `metricsProvider.httpPort`
 //!   opens the Prometheus text endpoint.
 
+mod ensemble;
 mod error;
 mod keys;
 mod properties;
@@ -32,6 +33,7 @@ use zoorepl_core::ids::ServerId;
 use zoorepl_core::node::NodeConfig;
 use zoorepl_core::prep::PrepConfig;
 
+pub use ensemble::host_port;
 pub use error::{ConfigError, ConfigWarning, Origin};
 
 use crate::fourlw::{ConfValues, Whitelist};
@@ -297,11 +299,7 @@ impl ServerConfig {
     pub fn client_bind_address(&self) -> Option<String> {
         let port = self.client_port?;
         let host = self.client_port_address.as_deref().unwrap_or("0.0.0.0");
-        Some(if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        })
+        Some(host_port(host, port))
     }
 
     /// The values `conf` prints (directories made absolute; sizes come from the snapshot).

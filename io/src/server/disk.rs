@@ -1,24 +1,83 @@
 //! The disk thread and the snapshot thread.
 //!
-//! The disk thread takes one `Persist` batch at a time, appends and fsyncs it, and only then
-//! tells the node task `Persisted`. A failed write or fsync ends the process with
-//! [`super::EXIT_STORAGE_FAILURE`]: after a failed fsync the kernel may have dropped the dirty
-//! pages, so retrying could acknowledge data that is not on disk.
+//! The disk thread carries out the node's disk operations one at a time, in order (a `Persist`
+//! batch appended and fsynced; an ensemble member's epochs, truncations and installed
+//! snapshots), and only once each is durable tells the node task so. A failed write or fsync
+//! ends the process with [`super::EXIT_STORAGE_FAILURE`]: after a failed fsync the kernel may
+//! have dropped the dirty pages, so retrying could acknowledge data that is not on disk.
 
 use std::sync::mpsc as std_mpsc;
 
 use tokio::sync::mpsc;
-use zoorepl_core::ids::Zxid;
+use zoorepl_core::ids::{SessionId, Zxid};
+use zoorepl_core::tree::DataTree;
+use zoorepl_core::txn::Txn;
 
-use super::{Event, PersistBatch, EXIT_STORAGE_FAILURE};
+use super::{Event, EXIT_STORAGE_FAILURE};
+use crate::storage::{FileStorage, Storage, StorageError};
 
-/// A log that can make txns durable.
+/// A log that can make txns durable, and an ensemble member's other durable state.
 pub trait Disk: Send + 'static {
     /// Appends the txns and fsyncs; returns only once they are durable.
     ///
     /// # Errors
     /// Any failure to write or sync; the caller treats it as fatal.
-    fn persist(&mut self, txns: &[zoorepl_core::txn::Txn]) -> Result<(), DiskError>;
+    fn persist(&mut self, txns: &[Txn]) -> Result<(), DiskError>;
+
+    /// Durably replaces both epochs (ensemble only).
+    ///
+    /// # Errors
+    /// Any failure; fatal.
+    fn save_epochs(&mut self, accepted: u32, current: u32) -> Result<(), DiskError>;
+
+    /// Durably drops every txn after `zxid` (a TRUNC from the leader).
+    ///
+    /// # Errors
+    /// Any failure; fatal.
+    fn truncate_after(&mut self, zxid: Zxid) -> Result<(), DiskError>;
+
+    /// Durably takes `bytes`, an encoded state exact at `zxid`, as the whole durable state
+    /// (a SNAP from the leader): the log is dropped and continues after `zxid`.
+    ///
+    /// # Errors
+    /// Any failure; fatal.
+    fn install_snapshot(&mut self, zxid: Zxid, bytes: &[u8]) -> Result<(), DiskError>;
+}
+
+impl Disk for FileStorage {
+    fn persist(&mut self, txns: &[Txn]) -> Result<(), DiskError> {
+        self.append(txns)?;
+        Ok(self.sync()?)
+    }
+
+    fn save_epochs(&mut self, accepted: u32, current: u32) -> Result<(), DiskError> {
+        Ok(Self::save_epochs(self, accepted, current)?)
+    }
+
+    fn truncate_after(&mut self, zxid: Zxid) -> Result<(), DiskError> {
+        Ok(Storage::truncate_after(self, zxid)?)
+    }
+
+    fn install_snapshot(&mut self, zxid: Zxid, bytes: &[u8]) -> Result<(), DiskError> {
+        Ok(Self::install_snapshot(self, zxid, bytes)?)
+    }
+}
+
+/// One operation for the disk thread, carried out after every earlier one.
+#[derive(Debug)]
+pub(super) enum DiskOp {
+    /// Append and fsync; then `Persisted`.
+    Persist(Vec<Txn>),
+    /// Save the epochs; then `EpochSaved`.
+    SaveEpochs { accepted: u32, current: u32 },
+    /// Drop the log after `after`; then `Truncated`.
+    Truncate { after: Zxid },
+    /// Encode and install this state; then `SnapshotInstalled`.
+    Install {
+        zxid: Zxid,
+        tree: Box<DataTree>,
+        sessions: Vec<(SessionId, i32)>,
+    },
 }
 
 /// Where snapshots go.
@@ -28,6 +87,15 @@ pub trait SnapshotSink: Send + 'static {
     /// # Errors
     /// Any failure; the snapshot is then not used, and the log still holds everything.
     fn write(&mut self, zxid: Zxid, bytes: &[u8]) -> Result<(), DiskError>;
+}
+
+impl From<StorageError> for DiskError {
+    fn from(e: StorageError) -> Self {
+        Self {
+            what: "storage".to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        }
+    }
 }
 
 /// A storage failure, with what was being done.
@@ -41,29 +109,64 @@ pub struct DiskError {
     pub source: std::io::Error,
 }
 
-/// Starts the disk thread; returns the channel that feeds it batches.
+/// Starts the disk thread; returns the channel that feeds it operations.
 pub(super) fn spawn_disk_thread(
     mut disk: Box<dyn Disk>,
     events: mpsc::Sender<Event>,
-) -> std_mpsc::SyncSender<PersistBatch> {
-    let (tx, rx) = std_mpsc::sync_channel::<PersistBatch>(4);
+) -> std_mpsc::SyncSender<DiskOp> {
+    let (tx, rx) = std_mpsc::sync_channel::<DiskOp>(4);
     std::thread::Builder::new()
         .name("zoorepl-disk".into())
         .spawn(move || {
-            while let Ok(batch) = rx.recv() {
-                let upto = batch.last().expect("Persist batches are never empty").zxid;
-                if let Err(e) = disk.persist(&batch) {
-                    tracing::error!("fatal: the log could not be made durable: {e}");
-                    eprintln!("zoorepld: fatal: the log could not be made durable: {e}");
-                    std::process::exit(EXIT_STORAGE_FAILURE);
-                }
-                if events.blocking_send(Event::Persisted { upto }).is_err() {
+            while let Ok(op) = rx.recv() {
+                let done = match carry_out(disk.as_mut(), op) {
+                    Ok(done) => done,
+                    Err(e) => {
+                        tracing::error!("fatal: the disk could not be made durable: {e}");
+                        eprintln!("zoorepld: fatal: the disk could not be made durable: {e}");
+                        std::process::exit(EXIT_STORAGE_FAILURE);
+                    }
+                };
+                if events.blocking_send(done).is_err() {
                     return;
                 }
             }
         })
         .expect("spawning the disk thread");
     tx
+}
+
+/// Does one operation; returns what to tell the node task.
+fn carry_out(disk: &mut dyn Disk, op: DiskOp) -> Result<Event, DiskError> {
+    Ok(match op {
+        DiskOp::Persist(batch) => {
+            let upto = batch.last().expect("Persist batches are never empty").zxid;
+            disk.persist(&batch)?;
+            Event::Persisted { upto }
+        }
+        DiskOp::SaveEpochs { accepted, current } => {
+            disk.save_epochs(accepted, current)?;
+            Event::EpochSaved { accepted, current }
+        }
+        DiskOp::Truncate { after } => {
+            disk.truncate_after(after)?;
+            Event::Truncated { after }
+        }
+        DiskOp::Install {
+            zxid,
+            tree,
+            sessions,
+        } => {
+            let bytes = zoorepl_core::node::encode_snapshot(&tree, sessions);
+            drop(tree);
+            disk.install_snapshot(zxid, &bytes)?;
+            tracing::info!(
+                "installed the leader's snapshot at {zxid} ({} bytes)",
+                bytes.len()
+            );
+            Event::SnapshotInstalled { zxid }
+        }
+    })
 }
 
 /// A snapshot to encode and write: the (structurally shared) tree and the sessions at `zxid`.

@@ -26,7 +26,6 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use zoorepl_core::ids::Zxid;
 use zoorepl_core::node::Node;
-use zoorepl_core::txn::Txn;
 
 pub use disk::{Disk, DiskError, SnapshotSink};
 pub use stats::ServerStats;
@@ -81,10 +80,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let (events_tx, events_rx) = mpsc::channel(EVENTS_MAX);
-    let persist_tx = disk::spawn_disk_thread(disk, events_tx.clone());
+    let disk_tx = disk::spawn_disk_thread(disk, events_tx.clone());
     let snapshot_tx = disk::spawn_snapshot_thread(snapshots);
     let stats = ServerStats::new();
-    let task = node_task::NodeTask::new(node, persist_tx, snapshot_tx, stats, options.clone());
+    let task = node_task::NodeTask::new(node, disk_tx, snapshot_tx, stats, options.clone());
     let node_handle = tokio::spawn(task.run(events_rx));
     let metrics_handle = metrics.map(|m| tokio::spawn(metrics_http::serve(m, events_tx.clone())));
     let per_ip: PerIp = Arc::default();
@@ -156,6 +155,16 @@ enum Event {
     Persisted {
         upto: Zxid,
     },
+    EpochSaved {
+        accepted: u32,
+        current: u32,
+    },
+    Truncated {
+        after: Zxid,
+    },
+    SnapshotInstalled {
+        zxid: Zxid,
+    },
     FourLetter {
         cmd: crate::fourlw::FourLetter,
         reply: tokio::sync::oneshot::Sender<String>,
@@ -164,6 +173,3 @@ enum Event {
         reply: tokio::sync::oneshot::Sender<String>,
     },
 }
-
-/// A batch of txns for the disk thread.
-type PersistBatch = Vec<Txn>;

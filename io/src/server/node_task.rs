@@ -16,7 +16,8 @@ use zoorepl_core::proto::{encode_notification, encode_reply, frame_into};
 use zoorepl_core::time::Instant;
 
 use super::conn::{WriterMsg, WriterTx};
-use super::{Event, PersistBatch, ServerOptions, ServerStats};
+use super::disk::DiskOp;
+use super::{Event, ServerOptions, ServerStats};
 
 /// Most events handled before the pending writes are flushed.
 const EVENTS_PER_FLUSH_MAX: usize = 512;
@@ -32,7 +33,7 @@ pub(super) struct ConnEntry {
 
 pub(super) struct NodeTask {
     node: Node,
-    persist: std_mpsc::SyncSender<PersistBatch>,
+    disk: std_mpsc::SyncSender<DiskOp>,
     snapshots: std_mpsc::SyncSender<super::disk::SnapshotJob>,
     stats: ServerStats,
     options: ServerOptions,
@@ -47,14 +48,14 @@ pub(super) struct NodeTask {
 impl NodeTask {
     pub(super) fn new(
         node: Node,
-        persist: std_mpsc::SyncSender<PersistBatch>,
+        disk: std_mpsc::SyncSender<DiskOp>,
         snapshots: std_mpsc::SyncSender<super::disk::SnapshotJob>,
         stats: ServerStats,
         options: ServerOptions,
     ) -> Self {
         Self {
             node,
-            persist,
+            disk,
             snapshots,
             stats,
             options,
@@ -134,6 +135,12 @@ impl NodeTask {
                 }
             }
             Event::Persisted { upto } => self.step(Input::Persisted { upto }),
+            Event::EpochSaved { accepted, current } => self.step(Input::EpochSaved {
+                accepted_epoch: accepted,
+                current_epoch: current,
+            }),
+            Event::Truncated { after } => self.step(Input::Truncated { after }),
+            Event::SnapshotInstalled { zxid } => self.step(Input::SnapshotInstalled { zxid }),
             Event::FourLetter { cmd, reply } => {
                 let _ = reply.send(self.four_letter(cmd));
             }
@@ -177,11 +184,24 @@ impl NodeTask {
                 frame_into(buf, |out| encode_notification(zxid, &event, out));
                 self.sent(conn, false);
             }
-            Output::Persist { txns } => {
-                self.persist
-                    .send(txns)
-                    .expect("the disk thread lives as long as the server");
-            }
+            Output::Persist { txns } => self.to_disk(DiskOp::Persist(txns)),
+            Output::SaveEpoch {
+                accepted_epoch,
+                current_epoch,
+            } => self.to_disk(DiskOp::SaveEpochs {
+                accepted: accepted_epoch,
+                current: current_epoch,
+            }),
+            Output::Truncate { after } => self.to_disk(DiskOp::Truncate { after }),
+            Output::InstallSnapshot {
+                zxid,
+                tree,
+                sessions,
+            } => self.to_disk(DiskOp::Install {
+                zxid,
+                tree,
+                sessions,
+            }),
             Output::TakeSnapshot {
                 zxid,
                 tree,
@@ -197,13 +217,16 @@ impl NodeTask {
                 tracing::debug!("closing {conn:?}: {why:?}");
                 self.closing.push(conn);
             }
-            Output::Send { .. }
-            | Output::SaveEpoch { .. }
-            | Output::Truncate { .. }
-            | Output::InstallSnapshot { .. } => {
-                unreachable!("a standalone node emits no ensemble output: {output:?}")
+            Output::Send { to, msg } => {
+                unreachable!("a standalone node sends nothing to {to:?}: {msg:?}")
             }
         }
+    }
+
+    fn to_disk(&self, op: DiskOp) {
+        self.disk
+            .send(op)
+            .expect("the disk thread lives as long as the server");
     }
 
     fn sent(&mut self, conn: ConnId, is_reply: bool) {

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use zoorepl_core::ids::{ConnId, SessionId};
 use zoorepl_core::node::Node;
+use zoorepl_core::zab::Role;
 
 use super::node_task::ConnEntry;
 use super::{ServerOptions, ServerStats};
@@ -72,10 +73,17 @@ pub(super) fn snapshot(
     conns: &BTreeMap<ConnId, ConnEntry>,
     need: Need,
 ) -> ServerSnapshot {
+    let seen = node.observe();
+    let mode = match seen.role {
+        Role::Leading => ServerMode::Leader,
+        Role::Following => ServerMode::Follower,
+        Role::Observing => ServerMode::Observer,
+        Role::Looking | Role::Standalone => ServerMode::Standalone,
+    };
     let mut s = ServerSnapshot {
         version: crate::fourlw::VERSION.to_owned(),
-        serving: true,
-        mode: ServerMode::Standalone,
+        serving: seen.serving,
+        mode,
         latency: stats.latency,
         packets_received: stats.packets_received,
         packets_sent: stats.packets_sent,

@@ -104,14 +104,17 @@ impl FileStorage {
         self.note_failure(result)
     }
 
-    fn check_usable(&self) -> Result<(), StorageError> {
+    pub(super) fn check_usable(&self) -> Result<(), StorageError> {
         match &self.failed {
             Some(why) => Err(StorageError::Failed(why.clone())),
             None => Ok(()),
         }
     }
 
-    fn note_failure<T>(&mut self, result: Result<T, StorageError>) -> Result<T, StorageError> {
+    pub(super) fn note_failure<T>(
+        &mut self,
+        result: Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
         if let Err(e) = &result {
             tracing::error!(error = %e, "storage failed; the server must exit and recover");
             self.failed = Some(e.to_string());

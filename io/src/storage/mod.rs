@@ -15,6 +15,7 @@
 //!
 //! [`sync`]: Storage::sync
 
+mod ensemble;
 mod error;
 mod format;
 mod log;
@@ -114,6 +115,8 @@ pub struct Loaded {
     pub snapshot: Option<(Zxid, Vec<u8>)>,
     /// Every durable txn after the snapshot's zxid, in order.
     pub log: Vec<Txn>,
+    /// The durable (accepted, current) epochs of an ensemble member; (0, 0) when never saved.
+    pub epochs: (u32, u32),
     /// What recovery repaired or skipped on the way; worth a log line each.
     pub report: RecoveryReport,
 }
@@ -127,6 +130,8 @@ pub struct RecoveryReport {
     pub skipped_snapshots: Vec<SkippedSnapshot>,
     /// Files removed: a last segment holding no complete record, leftover `.tmp` files.
     pub removed: Vec<PathBuf>,
+    /// A snapshot install (SNAP sync) cut short by a crash was finished.
+    pub finished_install: bool,
 }
 
 /// An incomplete or damaged end of the last segment: unsynced writes cut short by a crash.

@@ -11,7 +11,7 @@ use zoorepl_core::txn::Txn;
 use super::format::{self, Scanned};
 use super::log::{FileStorage, Segment};
 use super::{
-    create_dir_durably, list_zxid_files, remove_tmp_files, snapshot, sync_dir, Loaded,
+    create_dir_durably, ensemble, list_zxid_files, remove_tmp_files, snapshot, sync_dir, Loaded,
     RecoveryError, RecoveryReport, StorageOptions, TornTail,
 };
 
@@ -45,6 +45,8 @@ impl FileStorage {
             let removed = remove_tmp_files(dir).map_err(RecoveryError::io("clean", dir))?;
             report.removed.extend(removed);
         }
+        report.finished_install = ensemble::recover_install(&snap_dir, &log_dir)?;
+        let epochs = ensemble::load_epochs(&snap_dir)?;
         let (snapshot, skipped) = snapshot::load_newest(&snap_dir)?;
         report.skipped_snapshots = skipped;
         let base = snapshot.as_ref().map_or(Zxid::ZERO, |(zxid, _)| *zxid);
@@ -81,6 +83,7 @@ impl FileStorage {
         let loaded = Loaded {
             snapshot,
             log: log.after_snapshot,
+            epochs,
             report,
         };
         Ok((storage, loaded))
