@@ -109,3 +109,32 @@ fn sim_crash_before_a_snap_install_is_durable_is_not_a_loss() {
     };
     assert_passes(129_714, &opts);
 }
+
+fn default_faults(nodes: usize) -> SimOptions {
+    SimOptions {
+        nodes,
+        ..SimOptions::default()
+    }
+}
+
+// postmortem: a snapshot taken exactly at a closeSession txn still listed the closed session
+// (the snapshot was cut before the txn's session removal). A leader that recovered from it
+// served the dead session and created an ephemeral for it, which every other server saw owned
+// by a dead session (ephemeral-owner-alive). Found by the 1M-seed run; pinned by the core test
+// `snapshot_at_a_close_session_leaves_the_session_out`.
+#[test]
+fn snapshot_at_a_close_session_does_not_bring_the_session_back() {
+    for seed in [98308, 588_340, 592_597] {
+        assert_passes(seed, &default_faults(3));
+    }
+}
+
+// postmortem: a new leader replayed the learner messages that arrived during its election; one
+// learner had accepted a later epoch, so the leader abdicated mid-replay, then went on as if
+// still leading ("only called while leading"). Found by the 1M-seed run.
+#[test]
+fn leader_abdicating_while_replaying_early_learners_stops_there() {
+    for seed in [72644, 79998, 593_836] {
+        assert_passes(seed, &default_faults(3));
+    }
+}

@@ -62,7 +62,6 @@ impl Node {
                 self.outbox.push_back(Output::Notify { conn, zxid, event });
             }
         }
-        self.count_for_snapshot();
         match self.waiting.remove(&txn.zxid) {
             Some(Waiter::Request(conn)) => self.answer_write(conn, txn.zxid, applied.result),
             Some(Waiter::Connect(conn)) => {
@@ -86,6 +85,9 @@ impl Node {
                 self.end_session_conn(conn, txn.session);
             }
         }
+        // Last: a snapshot at this zxid holds the txn's whole effect (a closed session gone
+        // from the session list, not only its ephemerals from the tree).
+        self.count_for_snapshot();
     }
 
     /// Emits a snapshot of the state at this exact zxid once enough txns have applied.

@@ -314,9 +314,16 @@ impl Zab {
             self.state = State::Leading(Box::new(Leader::new(self, now)));
             self.set_serving(false);
             for (from, msg) in std::mem::take(&mut self.early_learners) {
+                // A learner that accepted a later epoch makes this leader abdicate (back to
+                // election): the rest of the early messages are then for nobody.
+                if !matches!(self.state, State::Leading(_)) {
+                    return;
+                }
                 self.leader_on_msg(from, msg);
             }
-            self.leader_after_start();
+            if matches!(self.state, State::Leading(_)) {
+                self.leader_after_start();
+            }
         } else {
             self.early_learners.clear();
             self.state = State::Learning(Box::new(Learner::new(vote.leader, now)));

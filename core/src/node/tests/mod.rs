@@ -104,8 +104,11 @@ impl Harness {
         self.connect(conn, &new_session(30_000));
         let out = self.persisted();
         match out.as_slice() {
-            [Output::Handshake { response, .. }] => SessionId(response.session_id),
-            other => panic!("expected a handshake, got {other:?}"),
+            [Output::Handshake { response, .. }]
+            | [Output::Handshake { response, .. }, Output::TakeSnapshot { .. }] => {
+                SessionId(response.session_id)
+            }
+            other => panic!("expected a handshake (and maybe a snapshot), got {other:?}"),
         }
     }
 

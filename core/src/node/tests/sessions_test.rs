@@ -283,3 +283,36 @@ fn snapshots_are_exact_and_recovery_from_snapshot_plus_log_matches() {
     assert!(node.tree().eq_content(h.node.tree()));
     assert!(super::super::decode_snapshot(&bytes[..bytes.len() / 2]).is_err());
 }
+
+/// A snapshot exact at a closeSession txn lists the session no more: a server recovering from
+/// it must not bring the closed session back (it did once, and an ensemble then served the
+/// dead session and gave it an ephemeral that the other servers saw owned by nobody).
+#[test]
+fn snapshot_at_a_close_session_leaves_the_session_out() {
+    let mut h = Harness::with_config(NodeConfig {
+        snap_count: 2,
+        ..NodeConfig::default()
+    });
+    // snapCount 2 snapshots every second txn: the two sessions, then a create and the close.
+    let keep = h.session(1);
+    let gone = h.session(2);
+    h.write(1, 1, &create("/x", b"", 0));
+    h.send(2, 1, &Request::CloseSession);
+    let out = h.persisted();
+    let sessions = out
+        .iter()
+        .find_map(|o| match o {
+            Output::TakeSnapshot { zxid, sessions, .. } => {
+                assert_eq!(*zxid, h.node.last_applied());
+                Some(sessions.clone())
+            }
+            _ => None,
+        })
+        .expect("the close is the fourth txn");
+    let ids: Vec<SessionId> = sessions.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        ids,
+        vec![keep],
+        "closed {gone:?} must not be in the snapshot"
+    );
+}
