@@ -4,8 +4,10 @@
 //! - [`config`]: `zoo.cfg` parsing and validation.
 //! - [`fourlw`]: four-letter words and the Prometheus metrics text.
 //! - [`server`]: the client listener and the task that owns the core `Node`.
+//! - [`peer`]: the TCP transport between the servers of an ensemble.
 
 pub mod config;
 pub mod fourlw;
+pub mod peer;
 pub mod server;
 pub mod storage;

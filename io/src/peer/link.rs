@@ -1,0 +1,263 @@
+//! One established connection to a peer: a reader (this task) that delivers what arrives and
+//! reports the end, and a writer task that drains the link's queue.
+//!
+//! The link ends on the first of: the table dropping it (replaced, queue overflow, shutdown),
+//! the writer failing, or a read error, end of stream or bad frame. It then leaves the table
+//! (so the next `send` dials anew) before reporting `Disconnected`.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use zoorepl_core::ids::ServerId;
+use zoorepl_core::node::PeerMsg;
+
+use super::snap::{self, Assembler, Step};
+use super::table::Registered;
+use super::tasks::AbortOnDrop;
+use super::wire::{encode_frame, read_frame, LinkError, LinkKind, SnapshotMsg, Wire};
+use super::{PeerEvent, Shared};
+
+/// Bytes gathered before a write: a burst of small messages becomes one write.
+const BATCH_BYTES_MAX: usize = 256 * 1024;
+
+/// Bytes a `SnapChunk` frame adds to its chunk (variant tag and varint length).
+const CHUNK_OVERHEAD_MAX: usize = 16;
+
+/// Sizes the writer needs.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    max_frame_len: usize,
+    snapshot_chunk_len: usize,
+}
+
+/// The receiving end of a link's queue.
+pub(super) type Queue = mpsc::Receiver<PeerMsg>;
+
+/// A connection past its hello.
+pub(super) struct Conn {
+    /// The read half (buffered: it may already hold bytes after the hello).
+    pub(super) read: BufReader<OwnedReadHalf>,
+    /// The write half.
+    pub(super) write: OwnedWriteHalf,
+    /// Our hello, when this side dialed: written before anything else.
+    pub(super) hello: Option<Bytes>,
+}
+
+/// A registered link and what it reports to.
+pub(super) struct Link {
+    shared: Arc<Shared>,
+    peer: ServerId,
+    kind: LinkKind,
+    reg: Registered,
+}
+
+impl Link {
+    /// Wraps a registration of `peer` in the table of `kind`.
+    pub(super) const fn new(
+        shared: Arc<Shared>,
+        peer: ServerId,
+        kind: LinkKind,
+        reg: Registered,
+    ) -> Self {
+        Self {
+            shared,
+            peer,
+            kind,
+            reg,
+        }
+    }
+
+    /// Waits until the table drops this link (used while dialing).
+    pub(super) async fn stopped(&mut self) {
+        let _ = (&mut self.reg.stop).await;
+    }
+
+    /// Runs a fresh connection that this side dialed (`hello` is written first) to its end.
+    pub(super) async fn run_dialed(self, stream: TcpStream, hello: Bytes, queue: Queue) {
+        let _ = stream.set_nodelay(true);
+        let (read, write) = stream.into_split();
+        let conn = Conn {
+            read: BufReader::new(read),
+            write,
+            hello: Some(hello),
+        };
+        self.run(conn, queue).await;
+    }
+
+    /// Runs a connection to its end, then leaves the table and reports.
+    pub(super) async fn run(mut self, conn: Conn, queue: Queue) {
+        tracing::info!(peer = self.peer.0, kind = ?self.kind, "peer link up");
+        let why = self.serve(conn, queue).await;
+        self.finish(&why).await;
+    }
+
+    async fn serve(&mut self, conn: Conn, queue: Queue) -> LinkError {
+        let Conn {
+            mut read,
+            write,
+            hello,
+        } = conn;
+        let cfg = &self.shared.cfg;
+        let limits = Limits {
+            max_frame_len: cfg.max_frame_len,
+            snapshot_chunk_len: cfg.snapshot_chunk_len,
+        };
+        let (max_frame_len, max_snapshot_len) = (cfg.max_frame_len, cfg.max_snapshot_len);
+        let mut writer = AbortOnDrop::spawn(write_loop(write, hello, queue, limits));
+        let mut assembler = Assembler::default();
+        loop {
+            let frame = tokio::select! {
+                biased;
+                _ = &mut self.reg.stop => return LinkError::Stopped,
+                end = &mut writer.0 => return end.unwrap_or(LinkError::Stopped),
+                frame = read_frame(&mut read, max_frame_len) => frame,
+            };
+            let step = frame
+                .and_then(|wire| self.check_kind(wire))
+                .and_then(|wire| assembler.accept(wire, max_snapshot_len));
+            let msg = match step {
+                Ok(Step::Msg(msg)) => msg,
+                Ok(Step::More) => continue,
+                Ok(Step::Snapshot(done)) => {
+                    match tokio::task::spawn_blocking(move || snap::decode(&done)).await {
+                        Ok(Ok(msg)) => msg,
+                        Ok(Err(e)) => return e,
+                        Err(_) => return LinkError::Stopped,
+                    }
+                }
+                Err(e) => return e,
+            };
+            if !self
+                .deliver(PeerEvent::Message {
+                    from: self.peer,
+                    msg,
+                })
+                .await
+            {
+                return LinkError::Stopped;
+            }
+        }
+    }
+
+    /// Election connections carry only votes, quorum connections everything else.
+    fn check_kind(&self, wire: Wire) -> Result<Wire, LinkError> {
+        let is_vote = matches!(wire, Wire::Election(_));
+        match (self.kind, is_vote) {
+            (LinkKind::Election, true) | (LinkKind::Quorum, false) => Ok(wire),
+            (kind, _) => Err(LinkError::Protocol(format!(
+                "a frame of the other kind on a {kind:?} connection"
+            ))),
+        }
+    }
+
+    /// Hands an event to the node task, after the previous link's end for quorum links.
+    /// False when nobody listens any more.
+    async fn deliver(&mut self, event: PeerEvent) -> bool {
+        if let Some(previous) = self.reg.predecessor.take() {
+            let _ = previous.await;
+        }
+        self.shared.events.send(event).await
+    }
+
+    /// Leaves the table, logs why the link ended, and reports a quorum link's end.
+    pub(super) async fn finish(mut self, why: &LinkError) {
+        let generation = self.reg.generation;
+        self.shared
+            .links
+            .table(self.kind)
+            .remove(self.peer, generation);
+        if why.is_bad_input() {
+            tracing::warn!(peer = self.peer.0, kind = ?self.kind, "peer link closed: {why}");
+        } else {
+            tracing::info!(peer = self.peer.0, kind = ?self.kind, "peer link down: {why}");
+        }
+        if self.kind == LinkKind::Quorum {
+            let peer = self.peer;
+            self.deliver(PeerEvent::Disconnected { peer }).await;
+        }
+        // Only now may the next link of this peer deliver.
+        drop(self.reg.reported);
+    }
+}
+
+/// Writes the queue until it closes or a write fails; returns why it stopped.
+async fn write_loop(
+    mut write: OwnedWriteHalf,
+    hello: Option<Bytes>,
+    mut queue: Queue,
+    limits: Limits,
+) -> LinkError {
+    let mut out = Vec::with_capacity(BATCH_BYTES_MAX);
+    if let Some(hello) = hello {
+        out.extend_from_slice(&hello);
+    }
+    loop {
+        if let Err(e) = flush(&mut write, &mut out).await {
+            return e;
+        }
+        let Some(first) = queue.recv().await else {
+            return LinkError::Stopped;
+        };
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            let written = match Wire::from_msg(msg) {
+                Ok(wire) => encode_frame(&wire, &mut out, limits.max_frame_len),
+                Err(snapshot) => write_snapshot(&mut write, &mut out, snapshot, limits).await,
+            };
+            if let Err(e) = written {
+                return e;
+            }
+            if out.len() >= BATCH_BYTES_MAX {
+                break;
+            }
+            next = queue.try_recv().ok();
+        }
+    }
+}
+
+/// Writes and flushes everything gathered in `out`.
+async fn flush(write: &mut OwnedWriteHalf, out: &mut Vec<u8>) -> Result<(), LinkError> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    write.write_all(out).await?;
+    write.flush().await?;
+    out.clear();
+    Ok(())
+}
+
+/// Encodes a snapshot off the async workers and writes it as `SnapBegin`, chunks, `SnapEnd`,
+/// after the messages gathered before it (written first, so encoding does not delay them).
+async fn write_snapshot(
+    write: &mut OwnedWriteHalf,
+    out: &mut Vec<u8>,
+    snapshot: SnapshotMsg,
+    limits: Limits,
+) -> Result<(), LinkError> {
+    flush(write, out).await?;
+    let SnapshotMsg { epoch, zxid, image } = snapshot;
+    let encoded = tokio::task::spawn_blocking(move || snap::encode(epoch, zxid, *image))
+        .await
+        .map_err(|_| LinkError::Stopped)?;
+    let chunk_len = limits
+        .snapshot_chunk_len
+        .min(limits.max_frame_len.saturating_sub(CHUNK_OVERHEAD_MAX))
+        .max(1);
+    encode_frame(&encoded.begin, out, limits.max_frame_len)?;
+    let total = encoded.bytes.len();
+    let mut at = 0;
+    while at < total {
+        let end = total.min(at + chunk_len);
+        let chunk = Wire::SnapChunk(encoded.bytes.slice(at..end));
+        encode_frame(&chunk, out, limits.max_frame_len)?;
+        if out.len() >= BATCH_BYTES_MAX {
+            flush(write, out).await?;
+        }
+        at = end;
+    }
+    encode_frame(&encoded.end, out, limits.max_frame_len)
+}
