@@ -4,7 +4,8 @@
 //! - `bench`: a load generator over the ZooKeeper protocol;
 //! - `check`: checks a recorded history for linearizability (exit 0 linearizable,
 //!   1 not linearizable, 2 unknown or error);
-//! - `sim`: runs the deterministic simulator over seeds (exit 1 when a seed fails).
+//! - `sim`: runs the deterministic simulator over seeds (exit 1 when a seed fails);
+//! - `ensemble start|stop|status`: a local ensemble of `zoorepld` processes (exit 1 on error).
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -38,6 +39,8 @@ enum Command {
     Bench(zoorepl::bench::BenchArgs),
     /// Run the deterministic simulator: `--seeds A..B`, or `--seed S --trace`.
     Sim(zoorepl::sim::SimArgs),
+    /// Run a local ensemble of zoorepld processes: `ensemble start|stop|status`.
+    Ensemble(zoorepl::ensemble::EnsembleArgs),
     #[command(flatten)]
     Shell(zoorepl::cli::Command),
 }
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Check(args)) => args,
         Some(Command::Sim(args)) => return run_sim(&args),
+        Some(Command::Ensemble(args)) => return run_ensemble(&args),
         other => return run_client(&cli.shell.server, other),
     };
     match run_check(&args) {
@@ -117,7 +121,9 @@ fn run_client(server: &str, command: Option<Command>) -> ExitCode {
             None => zoorepl::cli::run_shell(server).await.map(|()| 0),
             Some(Command::Shell(cmd)) => zoorepl::cli::run_one_shot(server, cmd).await,
             Some(Command::Bench(args)) => zoorepl::bench::run_and_print(args).await.map(|_| 0),
-            Some(Command::Check(_) | Command::Sim(_)) => unreachable!("handled by the caller"),
+            Some(Command::Check(_) | Command::Sim(_) | Command::Ensemble(_)) => {
+                unreachable!("handled by the caller")
+            }
         }
     });
     match outcome {
@@ -136,6 +142,16 @@ fn run_sim(args: &zoorepl::sim::SimArgs) -> ExitCode {
         Err(e) => {
             eprintln!("zoorepl sim: {e:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn run_ensemble(args: &zoorepl::ensemble::EnsembleArgs) -> ExitCode {
+    match zoorepl::ensemble::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zoorepl ensemble: {e:#}");
+            ExitCode::from(1)
         }
     }
 }
