@@ -321,10 +321,9 @@ fn cli_refuses_bad_input_with_a_clear_error() {
     assert!(err.contains("holds no zoorepl ensemble"), "{err}");
 }
 
-// The end-to-end run of a real ensemble. `zoorepld` refuses `server.N` lines until ensemble
-// support lands (bins/src/daemon.rs `load_config`); whoever lands it removes the `#[ignore]`.
+/// The end-to-end run of a real ensemble of processes: election, an observer, failover, a
+/// wiped member catching up.
 #[test]
-#[ignore = "needs ensemble support in zoorepld"]
 fn three_voters_and_an_observer_elect_serve_and_recover() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ensemble = LocalEnsemble::create(dir.path(), &options(3, 1)).expect("layout");

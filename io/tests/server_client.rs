@@ -10,7 +10,7 @@ use zoorepl_core::ids::Zxid;
 use zoorepl_core::node::{Node, NodeConfig, Recovered};
 use zoorepl_core::time::Instant;
 use zoorepl_core::txn::Txn;
-use zoorepl_io::server::{serve, Disk, DiskError, ServerOptions, SnapshotSink};
+use zoorepl_io::server::{serve, Disk, DiskError, Parts, ServerOptions, SnapshotSink};
 
 #[derive(Clone, Default)]
 struct MemDisk(Arc<Mutex<Vec<Txn>>>);
@@ -58,15 +58,16 @@ async fn start() -> (String, MemDisk) {
         four_letter_whitelist: zoorepl_io::fourlw::Whitelist::parse("*").0,
         ..ServerOptions::default()
     };
-    let server = serve(
+    let parts = Parts {
         listener,
-        None,
+        metrics: None,
         node,
-        Box::new(disk.clone()),
-        Box::new(NoSnapshots),
+        disk: Box::new(disk.clone()),
+        snapshots: Box::new(NoSnapshots),
         options,
-        std::future::pending(),
-    );
+        peers: None,
+    };
+    let server = serve(parts, std::future::pending());
     tokio::spawn(server);
     (addr, disk)
 }

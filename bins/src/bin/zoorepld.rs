@@ -8,6 +8,14 @@ fn main() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    // A panic is a bug: end the whole process (a supervisor restarts it and recovery runs),
+    // rather than leave it up with a dead node task.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default_hook(info);
+        eprintln!("zoorepld: internal error (a bug): exiting");
+        std::process::exit(zoorepl::daemon::EXIT_BUG);
+    }));
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("usage: zoorepld [zoo.cfg]\n\nWith no file, runs standalone on 127.0.0.1:2181 with data in ./zoorepl-data.");

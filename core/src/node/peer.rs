@@ -48,16 +48,16 @@ pub enum Forwarded {
 
 /// One message between servers. Links are FIFO per pair of servers.
 ///
-/// Serde covers every variant but [`PeerMsg::Snapshot`], whose image a transport streams in
-/// its own chunked encoding (serializing it is an error).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Not serde itself: a transport encodes it through its own wire enum (its parts are serde),
+/// and streams [`PeerMsg::Snapshot`]'s image in chunks. (A derive with that variant skipped
+/// numbered the later variants differently when writing and reading.)
+#[derive(Clone, Debug, PartialEq)]
 pub enum PeerMsg {
     /// Leader election.
     Election(Notification),
     /// Discovery, synchronization, broadcast.
     Zab(ZabMsg),
     /// The leader's state at `zxid` for a SNAP sync (follows `ZabMsg::Snap`).
-    #[serde(skip)]
     Snapshot {
         /// Leader's epoch.
         epoch: u32,

@@ -71,16 +71,6 @@ async fn every_message_kind_round_trips_through_frames() {
 }
 
 #[test]
-fn peer_msg_serde_numbers_variants_differently_each_way() {
-    // Why `Wire` mirrors `PeerMsg`: serde's derive skips `Snapshot` when deserializing but
-    // counts it when serializing, so `Touch` (after it) does not come back as itself.
-    let msg = messages().pop().expect("touch");
-    let bytes = postcard::to_allocvec(&msg).expect("serializes");
-    let back: Result<PeerMsg, _> = postcard::from_bytes(&bytes);
-    assert!(back.map_or(true, |b| b != msg));
-}
-
-#[test]
 fn oversized_message_is_refused_and_leaves_the_buffer() {
     let mut out = vec![1, 2, 3];
     let big = Wire::SnapChunk(Bytes::from(vec![7; 100]));

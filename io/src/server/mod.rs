@@ -60,30 +60,67 @@ impl Default for ServerOptions {
     }
 }
 
+/// The peer side of an ensemble member: its listeners and whom it talks to.
+#[derive(Debug)]
+pub struct Peers {
+    /// The members and the transport's limits.
+    pub transport: crate::peer::TransportConfig,
+    /// Bound to this server's election port.
+    pub election: TcpListener,
+    /// Bound to this server's quorum port.
+    pub quorum: TcpListener,
+}
+
 /// Capacity of the channel into the node task.
 const EVENTS_MAX: usize = 4096;
 
 /// Connections per client IP, shared by the accept loop and the connection tasks.
 type PerIp = Arc<Mutex<BTreeMap<IpAddr, usize>>>;
 
-/// Serves clients on `listener` until `shutdown` completes.
+/// What a server is made of: the node, its disk, its listeners.
+pub struct Parts {
+    /// The client listener.
+    pub listener: TcpListener,
+    /// The Prometheus endpoint's listener, if any.
+    pub metrics: Option<TcpListener>,
+    /// The recovered node.
+    pub node: Node,
+    /// Where the log (and an ensemble member's epochs) go.
+    pub disk: Box<dyn Disk>,
+    /// Where snapshots go.
+    pub snapshots: Box<dyn SnapshotSink>,
+    /// The client listener's settings.
+    pub options: ServerOptions,
+    /// The peer side, for an ensemble member (`None` standalone).
+    pub peers: Option<Peers>,
+}
+
+/// Serves clients (and, for an ensemble member, its peers) until `shutdown` completes.
 ///
 /// # Errors
 /// When accepting fails for a reason other than a transient per-connection error.
 pub async fn serve(
-    listener: TcpListener,
-    metrics: Option<TcpListener>,
-    node: Node,
-    disk: Box<dyn Disk>,
-    snapshots: Box<dyn SnapshotSink>,
-    options: ServerOptions,
+    parts: Parts,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    let Parts {
+        listener,
+        metrics,
+        node,
+        disk,
+        snapshots,
+        options,
+        peers,
+    } = parts;
     let (events_tx, events_rx) = mpsc::channel(EVENTS_MAX);
     let disk_tx = disk::spawn_disk_thread(disk, events_tx.clone());
     let snapshot_tx = disk::spawn_snapshot_thread(snapshots);
     let stats = ServerStats::new();
-    let task = node_task::NodeTask::new(node, disk_tx, snapshot_tx, stats, options.clone());
+    let transport = peers.map(|p| {
+        crate::peer::Transport::start(p.transport, p.election, p.quorum, events_tx.clone())
+    });
+    let mut task = node_task::NodeTask::new(node, disk_tx, snapshot_tx, stats, options.clone());
+    task.peers = transport;
     let node_handle = tokio::spawn(task.run(events_rx));
     let metrics_handle = metrics.map(|m| tokio::spawn(metrics_http::serve(m, events_tx.clone())));
     let per_ip: PerIp = Arc::default();
@@ -172,4 +209,11 @@ enum Event {
     Metrics {
         reply: tokio::sync::oneshot::Sender<String>,
     },
+    Peer(crate::peer::PeerEvent),
+}
+
+impl From<crate::peer::PeerEvent> for Event {
+    fn from(e: crate::peer::PeerEvent) -> Self {
+        Self::Peer(e)
+    }
 }

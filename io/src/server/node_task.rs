@@ -18,6 +18,7 @@ use zoorepl_core::time::Instant;
 use super::conn::{WriterMsg, WriterTx};
 use super::disk::DiskOp;
 use super::{Event, ServerOptions, ServerStats};
+use crate::peer::PeerEvent;
 
 /// Most events handled before the pending writes are flushed.
 const EVENTS_PER_FLUSH_MAX: usize = 512;
@@ -43,6 +44,8 @@ pub(super) struct NodeTask {
     /// Connections to close after their pending bytes.
     closing: Vec<ConnId>,
     last_now_ms: u64,
+    /// The transport to the other members (ensemble only).
+    pub(super) peers: Option<crate::peer::Transport>,
 }
 
 impl NodeTask {
@@ -63,6 +66,7 @@ impl NodeTask {
             pending: BTreeMap::new(),
             closing: Vec::new(),
             last_now_ms: 0,
+            peers: None,
         }
     }
 
@@ -77,6 +81,11 @@ impl NodeTask {
     }
 
     pub(super) async fn run(mut self, mut events: mpsc::Receiver<Event>) {
+        // Recovery may already have effects (an ensemble member starts its election).
+        while let Some(output) = self.node.poll_output() {
+            self.execute(output);
+        }
+        self.flush();
         loop {
             let deadline = self.node.poll_deadline().map(|d| self.sleep_target(d));
             let sleep = async {
@@ -143,6 +152,12 @@ impl NodeTask {
             Event::SnapshotInstalled { zxid } => self.step(Input::SnapshotInstalled { zxid }),
             Event::FourLetter { cmd, reply } => {
                 let _ = reply.send(self.four_letter(cmd));
+            }
+            Event::Peer(PeerEvent::Message { from, msg }) => {
+                self.step(Input::Peer { from, msg });
+            }
+            Event::Peer(PeerEvent::Disconnected { peer }) => {
+                self.step(Input::PeerDisconnected { peer });
             }
             Event::Metrics { reply } => {
                 let need = super::report::Need::METRICS;
@@ -217,9 +232,10 @@ impl NodeTask {
                 tracing::debug!("closing {conn:?}: {why:?}");
                 self.closing.push(conn);
             }
-            Output::Send { to, msg } => {
-                unreachable!("a standalone node sends nothing to {to:?}: {msg:?}")
-            }
+            Output::Send { to, msg } => match self.peers.as_mut() {
+                Some(peers) => peers.send(to, msg),
+                None => unreachable!("a standalone node sends nothing to {to:?}: {msg:?}"),
+            },
         }
     }
 

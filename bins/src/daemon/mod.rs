@@ -2,11 +2,14 @@
 //!
 //! Exit codes: 0 clean shutdown; 2 bad configuration or arguments; 3 the log could not be
 //! written or synced (from the disk thread; never retried); 4 the data directory fails its
-//! checks at startup (corrupt log or snapshot, named with file and offset); 5 the client or
-//! metrics port cannot be bound.
+//! checks at startup (corrupt log or snapshot, named with file and offset); 5 the client,
+//! metrics, election or quorum port cannot be bound; 6 an internal error (a bug).
+
+mod member;
 
 use std::path::{Path, PathBuf};
 
+use zoorepl_core::ids::ServerId;
 use zoorepl_core::node::{decode_snapshot, Node, Recovered};
 use zoorepl_core::time::Instant;
 use zoorepl_io::config::ServerConfig;
@@ -19,6 +22,8 @@ pub const EXIT_CONFIG: i32 = 2;
 pub const EXIT_RECOVERY: i32 = 4;
 /// Exit code for a port that cannot be bound.
 pub const EXIT_BIND: i32 = 5;
+/// Exit code for an internal error (a panic: a bug).
+pub const EXIT_BUG: i32 = 6;
 
 /// A failure that ends the process with a documented code.
 #[derive(Debug)]
@@ -48,12 +53,6 @@ pub fn load_config(path: Option<&Path>) -> Result<ServerConfig, Fatal> {
         .map_err(|e| fatal(EXIT_CONFIG, format!("{}: {e}", path.display())))?;
     for w in warnings {
         tracing::warn!("{}: {w:?}", path.display());
-    }
-    if !config.is_standalone() {
-        return Err(fatal(
-            EXIT_CONFIG,
-            "server.N lines found: ensembles are not supported by this build yet (standalone only)",
-        ));
     }
     Ok(config)
 }
@@ -127,8 +126,13 @@ fn wall_now() -> Instant {
     Instant::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
 }
 
-/// Opens the data directory and rebuilds the node from the newest snapshot and the log.
-fn recover(config: &ServerConfig, seed: u64) -> Result<(Node, FileStorage), Fatal> {
+/// Opens the data directory and rebuilds the node from the newest snapshot and the log
+/// (for ensemble member `myid`, the log after the snapshot goes to ZAB, with the epochs).
+fn recover(
+    config: &ServerConfig,
+    myid: Option<ServerId>,
+    seed: u64,
+) -> Result<(Node, FileStorage), Fatal> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| fatal(EXIT_RECOVERY, format!("{}: {e}", config.data_dir.display())))?;
     let started = std::time::Instant::now();
@@ -143,9 +147,12 @@ fn recover(config: &ServerConfig, seed: u64) -> Result<(Node, FileStorage), Fata
         None => Recovered::default(),
     };
     recovered.log = loaded.log;
-    let secret = session_secret(&config.data_dir)?;
-    let node_config = config
-        .node_config(secret)
+    (recovered.accepted_epoch, recovered.current_epoch) = loaded.epochs;
+    let node_config = match myid {
+        None => config.node_config(session_secret(&config.data_dir)?),
+        Some(id) => config.member_node_config(id, member::session_secret(config)),
+    };
+    let node_config = node_config
         .validate()
         .map_err(|e| fatal(EXIT_CONFIG, e.to_string()))?;
     let node = Node::recover(node_config, recovered, wall_now(), seed);
@@ -171,11 +178,23 @@ async fn bind(addr: &str) -> Result<tokio::net::TcpListener, Fatal> {
 pub async fn run(config: ServerConfig) -> Result<(), Fatal> {
     let seed = random_u64();
     tracing::info!("node seed {seed:#x}");
-    let (node, storage) = recover(&config, seed)?;
-    let client_addr = config
-        .client_bind_address()
-        .unwrap_or_else(|| "127.0.0.1:2181".to_owned());
+    let myid = member::identity(&config)?;
+    let (node, storage) = recover(&config, myid, seed)?;
+    let client_addr = match myid {
+        None => config.client_bind_address(),
+        Some(id) => config.member_client_address(id),
+    }
+    .ok_or_else(|| {
+        fatal(
+            EXIT_CONFIG,
+            "clientPort: is not set, and this server's server.N line names no client port",
+        )
+    })?;
     let listener = bind(&client_addr).await?;
+    let peers = match myid {
+        None => None,
+        Some(id) => Some(member::peers(&config, id).await?),
+    };
     let metrics = match config.metrics_port {
         Some(port) => Some(bind(&format!("0.0.0.0:{port}")).await?),
         None => None,
@@ -189,7 +208,10 @@ pub async fn run(config: ServerConfig) -> Result<(), Fatal> {
         max_client_cnxns_per_ip: usize::try_from(config.max_client_cnxns).unwrap_or(usize::MAX),
         max_frame_len: usize::try_from(config.jute_max_buffer).unwrap_or(usize::MAX),
         four_letter_whitelist: config.four_letter_words.clone(),
-        conf: config.conf_values(),
+        conf: zoorepl_io::fourlw::ConfValues {
+            server_id: myid.unwrap_or(ServerId(0)),
+            ..config.conf_values()
+        },
         ..ServerOptions::default()
     };
     tracing::info!("serving clients on {client_addr}");
@@ -197,17 +219,18 @@ pub async fn run(config: ServerConfig) -> Result<(), Fatal> {
         "zoorepld: serving on {client_addr} (data in {})",
         config.data_dir.display()
     );
-    server::serve(
+    let parts = server::Parts {
         listener,
         metrics,
         node,
-        Box::new(storage),
-        Box::new(snapshots),
+        disk: Box::new(storage),
+        snapshots: Box::new(snapshots),
         options,
-        shutdown_signal(),
-    )
-    .await
-    .map_err(|e| fatal(EXIT_BIND, format!("accept failed: {e}")))
+        peers,
+    };
+    server::serve(parts, shutdown_signal())
+        .await
+        .map_err(|e| fatal(EXIT_BIND, format!("accept failed: {e}")))
 }
 
 async fn shutdown_signal() {
