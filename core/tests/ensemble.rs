@@ -106,6 +106,31 @@ fn broadcast_write_on_a_follower_is_read_on_another_after_sync() {
     );
 }
 
+/// The followers' acks commit a new session before the leader's own (slow) fsync lets it apply
+/// it; the follower answers the handshake, and the client's first request, forwarded, reaches
+/// the leader before the leader applied the session. It must wait for it, not call the session
+/// expired (it once did: a real client then gives its session up).
+#[test]
+fn broadcast_request_of_a_session_the_leader_has_not_applied_yet_waits_for_it() {
+    let mut c = settled(3, 0);
+    let leader = c.leader().expect("leader");
+    let follower = (1..=3).find(|id| *id != leader).expect("a follower");
+    c.fsync_ms.insert(leader, 150);
+    let a = c.connect(follower, None);
+    c.run_until(c.now + 40);
+    assert!(
+        c.clients[&a].session.is_some(),
+        "the followers' acks committed the session"
+    );
+    c.send(a, 1, &create("/x", "one"));
+    c.run_until(c.now + 400);
+    assert_eq!(
+        c.reply(a, 1).map(|r| r.1),
+        Some(0),
+        "created, not SESSIONEXPIRED"
+    );
+}
+
 #[test]
 fn broadcast_failed_write_on_a_follower_gets_the_leaders_error() {
     let mut c = settled(3, 0);

@@ -17,6 +17,17 @@ use crate::proto::{decode_request, encode_request, Id, MultiResult, Request, Res
 use crate::txn::{OpResult, Txn};
 use crate::zab::{PlantedBug, Role, Zab, ZabAction};
 
+/// A forwarded request waiting for the leader to apply what its learner had applied.
+#[derive(Debug)]
+pub(super) struct Deferred {
+    from: ServerId,
+    epoch: u32,
+    session: SessionId,
+    cxid: Xid,
+    seen: Zxid,
+    what: Forwarded,
+}
+
 impl Node {
     pub(super) fn zab(&self) -> &Zab {
         self.zab.as_ref().expect("an ensemble node")
@@ -53,10 +64,21 @@ impl Node {
                 epoch,
                 session,
                 cxid,
+                seen,
                 what,
             } => {
-                if self.zab().established_epoch() == Some(epoch) {
-                    self.leader_on_forward(from, epoch, session, cxid, what);
+                // A learner cannot have applied more than this leader proposed.
+                if self.zab().established_epoch() == Some(epoch) && seen <= self.last_assigned {
+                    let forward = Deferred {
+                        from,
+                        epoch,
+                        session,
+                        cxid,
+                        seen,
+                        what,
+                    };
+                    self.deferred.push_back(forward);
+                    self.run_deferred();
                 }
             }
             PeerMsg::Refused {
@@ -162,8 +184,21 @@ impl Node {
         if delivered {
             self.overlay.applied_through(self.tree.last_applied());
             self.unpark();
+            self.run_deferred();
         }
         self.send_touches();
+    }
+
+    /// Checks the forwarded requests whose learner's view this leader has applied, in arrival
+    /// order (a later one never overtakes an earlier one).
+    fn run_deferred(&mut self) {
+        let applied = self.tree.last_applied();
+        while self.deferred.front().is_some_and(|d| d.seen <= applied) {
+            let d = self.deferred.pop_front().expect("front checked");
+            if self.zab().established_epoch() == Some(d.epoch) {
+                self.leader_on_forward(d.from, d.epoch, d.session, d.cxid, d.what);
+            }
+        }
     }
 
     fn send_peer(&mut self, to: ServerId, msg: PeerMsg) {
@@ -201,6 +236,7 @@ impl Node {
         self.creating.clear();
         self.parked.clear();
         self.forwarded_xids.clear();
+        self.deferred.clear();
         self.touched.clear();
         self.sessions.restart_expiry(self.now);
         self.last_assigned = self.tree.last_applied();
@@ -215,6 +251,7 @@ impl Node {
             epoch,
             session,
             cxid: xid,
+            seen: self.tree.last_applied(),
             what,
         };
         self.send_peer(leader, msg);
@@ -234,6 +271,7 @@ impl Node {
             epoch,
             session,
             cxid: Xid(0),
+            seen: self.tree.last_applied(),
             what: Forwarded::CreateSession { timeout_ms },
         };
         self.send_peer(leader, msg);

@@ -118,6 +118,8 @@ pub struct Node {
     forwarded_xids: BTreeMap<SessionId, Xid>,
     /// Whether ZAB last reported this server serving clients (ensemble only).
     serving: bool,
+    /// The leader's forwarded requests waiting until it has applied their learner's view.
+    deferred: VecDeque<ensemble::Deferred>,
     /// The tree as of its last full walk (`full_checks`): last applied zxid, digest, node
     /// count and size. An unchanged tree is not walked again.
     walked: Option<(Zxid, u64, usize, i64)>,
@@ -160,6 +162,7 @@ impl Node {
             next_touch: now,
             forwarded_xids: BTreeMap::new(),
             serving: false,
+            deferred: VecDeque::new(),
             walked: None,
         };
         if let Some(ensemble) = cfg.ensemble.clone() {

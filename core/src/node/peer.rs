@@ -74,6 +74,10 @@ pub enum PeerMsg {
         session: SessionId,
         /// The request's xid (0 for a session creation).
         cxid: Xid,
+        /// The last zxid the learner had applied: the leader checks the request only once it
+        /// has applied as much (its own fsync may lag the quorum's, and a session the learner
+        /// saw created must not look expired).
+        seen: Zxid,
         /// What.
         what: Forwarded,
     },

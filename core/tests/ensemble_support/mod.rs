@@ -53,6 +53,8 @@ pub struct Cluster {
     pub link_down: BTreeSet<(u64, u64)>,
     /// Every Truncate seen: (server, after).
     pub truncations: Vec<(u64, Zxid)>,
+    /// How long each server's log fsync takes, ms (absent: `LATENCY_MS`).
+    pub fsync_ms: BTreeMap<u64, u64>,
 }
 
 pub const LATENCY_MS: u64 = 1;
@@ -85,6 +87,7 @@ impl Cluster {
             next_conn: 0,
             link_down: BTreeSet::new(),
             truncations: Vec::new(),
+            fsync_ms: BTreeMap::new(),
         };
         for id in 1..=voters + observers {
             let config = NodeConfig {
@@ -170,7 +173,8 @@ impl Cluster {
             Output::Persist { txns } => {
                 let upto = txns.last().expect("non-empty").zxid;
                 self.disks.get_mut(&id).expect("disk").log.extend(txns);
-                self.schedule(at, id, Input::Persisted { upto });
+                let done = self.now + self.fsync_ms.get(&id).copied().unwrap_or(LATENCY_MS);
+                self.schedule(done, id, Input::Persisted { upto });
             }
             Output::SaveEpoch {
                 accepted_epoch,

@@ -118,6 +118,7 @@ pub(super) enum Wire {
         epoch: u32,
         session: SessionId,
         cxid: Xid,
+        seen: Zxid,
         what: Forwarded,
     },
     /// `PeerMsg::Refused`.
@@ -162,11 +163,13 @@ impl Wire {
                 epoch,
                 session,
                 cxid,
+                seen,
                 what,
             } => Self::Forward {
                 epoch,
                 session,
                 cxid,
+                seen,
                 what,
             },
             PeerMsg::Refused {
@@ -209,11 +212,13 @@ impl Wire {
                 epoch,
                 session,
                 cxid,
+                seen,
                 what,
             } => PeerMsg::Forward {
                 epoch,
                 session,
                 cxid,
+                seen,
                 what,
             },
             Self::Refused {

@@ -17,6 +17,7 @@ fn messages() -> Vec<PeerMsg> {
             epoch: 3,
             session: SessionId(0x55),
             cxid: Xid(7),
+            seen: Zxid::new(3, 8),
             what: Forwarded::CreateSession { timeout_ms: 4000 },
         },
         PeerMsg::Refused {
