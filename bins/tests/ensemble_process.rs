@@ -251,4 +251,22 @@ fn observer_serves_reads_and_forwards_writes() {
         }
         assert_all_present(&ensemble, &acked).await;
     });
+    // The leader's mntr shows its learners; every member shows its peer state and epoch.
+    let leader = ensemble.leader().expect("a leader");
+    let mntr = ensemble.four_letter(leader, "mntr").expect("mntr");
+    for line in [
+        "zk_peer_state\tleading - broadcast",
+        "zk_learners\t3",
+        "zk_synced_followers\t2",
+        "zk_synced_observers\t1",
+        "zk_pending_syncs\t0",
+        "zk_current_epoch\t1",
+    ] {
+        assert!(mntr.contains(line), "leader mntr lacks {line:?}:\n{mntr}");
+    }
+    let mntr = ensemble.four_letter(observer, "mntr").expect("mntr");
+    assert!(
+        mntr.contains("zk_peer_state\tobserving - broadcast"),
+        "{mntr}"
+    );
 }

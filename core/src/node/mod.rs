@@ -302,6 +302,12 @@ impl Node {
         &self.tree
     }
 
+    /// The ensemble protocol's state (`None` standalone), for reports.
+    #[must_use]
+    pub const fn protocol(&self) -> Option<&Zab> {
+        self.zab.as_ref()
+    }
+
     /// What the checkers see of this node.
     #[must_use]
     pub fn observe(&self) -> Observation {

@@ -101,6 +101,16 @@ impl History {
         self.delivered
     }
 
+    /// How many txns of the window come after `after`.
+    #[must_use]
+    pub fn count_after(&self, after: Zxid) -> usize {
+        self.txns
+            .iter()
+            .rev()
+            .take_while(|t| t.zxid > after)
+            .count()
+    }
+
     /// Appends a txn after the last one.
     ///
     /// # Panics

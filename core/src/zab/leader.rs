@@ -60,6 +60,19 @@ pub(super) struct Link {
     up_to_date: bool,
 }
 
+/// What a leader knows of one learner (for `mntr` and metrics).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LearnerStatus {
+    /// The learner.
+    pub id: ServerId,
+    /// Voter, observer or publisher.
+    pub kind: MemberKind,
+    /// Synced and sent UPTODATE: it serves.
+    pub synced: bool,
+    /// Proposals of this leader it has not acknowledged (voters only: non-voters never ack).
+    pub lag: Option<u64>,
+}
+
 /// Leader state.
 #[derive(Clone, Debug)]
 pub(super) struct Leader {
@@ -126,6 +139,39 @@ impl Leader {
 }
 
 impl Zab {
+    /// The learners a leader is in touch with (empty unless leading).
+    #[must_use]
+    pub fn learners(&self) -> Vec<LearnerStatus> {
+        let State::Leading(leader) = &self.state else {
+            return Vec::new();
+        };
+        leader
+            .links
+            .iter()
+            .map(|(id, link)| LearnerStatus {
+                id: *id,
+                kind: link.kind,
+                synced: link.up_to_date,
+                lag: link
+                    .kind
+                    .votes()
+                    .then(|| self.history.count_after(link.acked) as u64),
+            })
+            .collect()
+    }
+
+    /// Voters needed for a quorum.
+    #[must_use]
+    pub fn quorum_size(&self) -> usize {
+        self.config.quorum_size()
+    }
+
+    /// Proposals logged but not yet committed (a leader's pipeline).
+    #[must_use]
+    pub fn pending_proposals(&self) -> usize {
+        self.history.count_after(self.history.committed())
+    }
+
     fn leader_mut(&mut self) -> &mut Leader {
         match &mut self.state {
             State::Leading(l) => l,

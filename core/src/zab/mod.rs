@@ -26,6 +26,7 @@ use crate::ids::{ServerId, Zxid};
 
 pub use election::{Election, ElectionAction, ElectionConfig, Notification, PeerState, Vote};
 pub use history::{History, SyncPlan};
+pub use leader::LearnerStatus;
 pub use msg::ZabMsg;
 pub use planted::PlantedBug;
 pub use server::{Zab, ZabAction};

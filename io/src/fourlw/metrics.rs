@@ -69,6 +69,9 @@ pub(super) fn mntr(s: &ServerSnapshot) -> String {
         };
         writeln!(out, "zk_{key}\t{value}").expect("write to String");
     }
+    if let Some(q) = &s.quorum {
+        super::quorum::mntr_lines(q, &mut out);
+    }
     out
 }
 
@@ -222,5 +225,8 @@ pub fn render_metrics(s: &ServerSnapshot) -> String {
     );
     e.sample("request_latency_ms_sum", &[], s.latency.total_ms);
     e.sample("request_latency_ms_count", &[], s.latency.count);
+    if let Some(q) = &s.quorum {
+        super::quorum::metric_lines(q, &mut e.out);
+    }
     e.out
 }

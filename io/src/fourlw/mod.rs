@@ -45,6 +45,7 @@
 mod host;
 mod javafmt;
 mod metrics;
+mod quorum;
 mod render;
 mod snapshot;
 
@@ -53,6 +54,7 @@ use std::collections::BTreeSet;
 pub use host::{dir_size_bytes, file_descriptor_counts, process_environment};
 pub use javafmt::{java_date_utc, java_double, java_socket_addr};
 pub use metrics::render_metrics;
+pub use quorum::{LearnerReport, QuorumReport};
 pub use render::{render, NOT_SERVING};
 pub use snapshot::{
     ConfValues, ConnectionInfo, Latency, ServerMode, ServerSnapshot, SessionDetails, SessionExpiry,

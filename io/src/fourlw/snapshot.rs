@@ -245,4 +245,6 @@ pub struct ServerSnapshot {
     pub trace_mask: i64,
     /// Recent (zxid, tree digest) pairs, oldest first (`hash`).
     pub digests: Vec<(Zxid, i64)>,
+    /// An ensemble member's protocol state (`None` standalone).
+    pub quorum: Option<super::QuorumReport>,
 }

@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use zoorepl_core::ids::{ConnId, SessionId};
 use zoorepl_core::node::Node;
-use zoorepl_core::zab::Role;
+use zoorepl_core::zab::{MemberKind, Role};
 
 use super::node_task::ConnEntry;
 use super::{ServerOptions, ServerStats};
 use crate::fourlw::{
     dir_size_bytes, file_descriptor_counts, process_environment, ConnectionInfo, FourLetter,
-    ServerMode, ServerSnapshot, SessionDetails, SessionExpiry, WatchSummary,
+    LearnerReport, QuorumReport, ServerMode, ServerSnapshot, SessionDetails, SessionExpiry,
+    WatchSummary,
 };
 
 /// The costly parts of a snapshot that a command reads (see [`ServerSnapshot`]'s doc); the
@@ -103,8 +104,51 @@ pub(super) fn snapshot(
         digests: vec![(node.last_applied(), node.tree().digest() as i64)],
         ..ServerSnapshot::default()
     };
+    s.quorum = quorum_report(node);
     add_details(&mut s, node, options, conns, need);
     s
+}
+
+/// An ensemble member's protocol state for `mntr` and metrics.
+fn quorum_report(node: &Node) -> Option<QuorumReport> {
+    let zab = node.protocol()?;
+    let seen = node.observe();
+    let phase = if seen.serving {
+        "broadcast"
+    } else {
+        "synchronization"
+    };
+    let peer_state = match seen.role {
+        Role::Leading => format!("leading - {phase}"),
+        Role::Following => format!("following - {phase}"),
+        Role::Observing => format!("observing - {phase}"),
+        Role::Looking | Role::Standalone => "looking".to_owned(),
+    };
+    let learners = zab
+        .learners()
+        .into_iter()
+        .map(|l| LearnerReport {
+            id: l.id.0,
+            kind: match l.kind {
+                MemberKind::Participant => "participant",
+                MemberKind::Observer => "observer",
+                MemberKind::Publisher => "publisher",
+            },
+            synced: l.synced,
+            lag: l.lag,
+        })
+        .collect();
+    Some(QuorumReport {
+        server_id: seen.id.0,
+        peer_state,
+        quorum_size: zab.quorum_size(),
+        accepted_epoch: seen.accepted_epoch,
+        current_epoch: seen.current_epoch,
+        last_logged: seen.last_logged,
+        committed: seen.committed,
+        pending_proposals: zab.pending_proposals() as u64,
+        learners,
+    })
 }
 
 /// Fills the parts of the snapshot that cost a pass over connections, sessions or watches, or a
