@@ -469,3 +469,26 @@ async fn overflow_and_failed_dial_each_break_the_link_once() {
     link_up(&mut servers, 1, 2, touch(4)).await;
     link_up(&mut servers, 2, 1, touch(5)).await;
 }
+
+/// A vote sent before the election connection exists is held (the newest one only) and
+/// delivered once the higher id has dialed, with no resend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vote_sent_before_the_link_is_up_arrives_once_it_is() {
+    let mut bound = listeners(&[1, 2]).await;
+    let ports: BTreeMap<u64, (u16, u16)> = bound
+        .iter()
+        .map(|(&id, (e, q))| {
+            let port = |l: &TcpListener| l.local_addr().expect("addr").port();
+            (id, (port(e), port(q)))
+        })
+        .collect();
+    let (e1, q1) = bound.remove(&1).expect("1");
+    let mut low = start(config(1, &ports), e1, q1);
+    // Server 2 (the dialer) is not up: server 1 votes twice, the first vote is superseded.
+    low.send(2, vote(1));
+    low.send(2, vote(2));
+    let (e2, q2) = bound.remove(&2).expect("2");
+    let mut high = start(config(2, &ports), e2, q2);
+    assert_eq!(high.next().await, message(1, vote(2)));
+    assert_eq!(high.poll(Duration::from_millis(200)).await, None);
+}

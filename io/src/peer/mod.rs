@@ -211,7 +211,7 @@ impl Transport {
     }
 
     /// Queues `msg` for `to`. Never blocks and never fails: a vote with no election connection
-    /// is dropped, a quorum message with no link starts a dial, and a full queue breaks the
+    /// is held (only the newest) for the next one, a quorum message with no link starts a dial, and a full queue breaks the
     /// link (a quorum link's end is reported as [`PeerEvent::Disconnected`]).
     ///
     /// # Panics
@@ -230,7 +230,7 @@ impl Transport {
         };
         match shared.links.table(kind).send(to, msg, dial_queue_max) {
             Queued::Yes => {}
-            Queued::NoLink => tracing::trace!(to = to.0, "vote dropped: no election connection"),
+            Queued::Held => tracing::trace!(to = to.0, "vote held until the election link is up"),
             Queued::Dial(reg, queue) => {
                 let dial = dial::quorum(Arc::clone(shared), to, reg, queue);
                 shared.tasks.spawn(dial);

@@ -32,6 +32,11 @@ struct Slot {
     current: Option<Handle>,
     /// The `reported` of the last link removed while no link is current.
     ended: Option<oneshot::Receiver<()>>,
+    /// The newest message sent while no link was current and none is dialed for it (a vote):
+    /// the next link registered carries it first, so that a vote cast before the connection
+    /// came up is not lost until the election's next resend (ZooKeeper keeps the last vote per
+    /// peer the same way).
+    held: Option<PeerMsg>,
 }
 
 #[derive(Default)]
@@ -62,8 +67,9 @@ pub(super) struct Registered {
 pub(super) enum Queued {
     /// Queued on the current link.
     Yes,
-    /// No current link, and none wanted: the message is dropped.
-    NoLink,
+    /// No current link, and none wanted: the message is held for the next link (replacing
+    /// any message held before).
+    Held,
     /// No current link: a new one is registered with the message queued; dial it.
     Dial(Registered, mpsc::Receiver<PeerMsg>),
     /// The current link's queue is full or its writer is gone: the link is dropped (it stops
@@ -95,15 +101,15 @@ impl LinkTable {
         first: Option<PeerMsg>,
     ) -> (Registered, mpsc::Receiver<PeerMsg>) {
         let (queue_tx, queue) = mpsc::channel(queue_max.max(1));
-        if let Some(msg) = first {
-            // The channel is new and has room for at least one message.
-            let _ = queue_tx.try_send(msg);
-        }
         let (stop_tx, stop) = oneshot::channel();
         let (reported, reported_rx) = oneshot::channel();
         inner.generation += 1;
         let generation = inner.generation;
         let slot = inner.slots.entry(peer).or_default();
+        if let Some(msg) = first.or_else(|| slot.held.take()) {
+            // The channel is new and has room for at least one message.
+            let _ = queue_tx.try_send(msg);
+        }
         debug_assert!(slot.current.is_none() || slot.ended.is_none());
         let replaced = slot.current.replace(Handle {
             generation,
@@ -160,7 +166,10 @@ impl LinkTable {
                 let (reg, queue) = Self::register_locked(&mut inner, peer, queue_max, Some(msg));
                 Queued::Dial(reg, queue)
             }
-            None => Queued::NoLink,
+            None => {
+                inner.slots.entry(peer).or_default().held = Some(msg);
+                Queued::Held
+            }
         }
     }
 
