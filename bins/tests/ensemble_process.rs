@@ -105,10 +105,16 @@ fn leader_killed_under_writes_fails_over_and_loses_nothing() {
     let connect_string = ensemble.connect_string();
     let client = rt.block_on(connect(&connect_string));
     let session = client.session_id();
-    rt.block_on(async {
+    let watcher = rt.block_on(async {
         client.create("/w", b"", &persistent()).await.expect("/w");
         let eph = zk::CreateMode::Ephemeral.with_acls(zk::Acls::anyone_all());
         client.create("/eph", b"", &eph).await.expect("/eph");
+        client
+            .create("/watched", b"0", &persistent())
+            .await
+            .expect("/watched");
+        let (_, _, watcher) = client.get_and_watch_data("/watched").await.expect("watch");
+        watcher
     });
     let stop = Arc::new(AtomicBool::new(false));
     let writer = rt.spawn(write_until(client.clone(), stop.clone()));
@@ -148,6 +154,14 @@ fn leader_killed_under_writes_fails_over_and_loses_nothing() {
             .create(&after, b"", &persistent())
             .await
             .expect("writes go on");
+        // The watch set before the failover was carried over (setWatches) and fires once.
+        let other = connect(&connect_string).await;
+        other.set_data("/watched", b"1", None).await.expect("set");
+        let event = tokio::time::timeout(Duration::from_secs(10), watcher.changed())
+            .await
+            .expect("the watch fires after the failover");
+        assert_eq!(event.event_type, zk::EventType::NodeDataChanged);
+        assert_eq!(event.path, "/watched");
     });
     ensemble.start(old).expect("the old leader comes back");
     ensemble.wait_serving(SERVE_TIMEOUT).expect("all serving");
@@ -220,6 +234,32 @@ fn member_with_an_empty_disk_catches_up_by_snap() {
         follower.0
     );
     rt.block_on(assert_all_present(&ensemble, &acked));
+}
+
+/// Five voters: one leader, four followers; a write through one is read on every other.
+#[test]
+fn five_voters_elect_and_replicate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ensemble = start(dir.path(), 5, 0);
+    let modes: Vec<String> = ensemble
+        .ids()
+        .into_iter()
+        .filter_map(|id| ensemble.mode(id))
+        .collect();
+    let leaders = modes.iter().filter(|m| *m == "leader").count();
+    let followers = modes.iter().filter(|m| *m == "follower").count();
+    assert_eq!((leaders, followers), (1, 4), "{modes:?}");
+    let rt = runtime();
+    rt.block_on(async {
+        let client = connect(&ensemble.connect_string()).await;
+        client.create("/w", b"", &persistent()).await.expect("/w");
+        let acked = vec!["/w/five".to_owned()];
+        client
+            .create(&acked[0], acked[0].as_bytes(), &persistent())
+            .await
+            .expect("create");
+        assert_all_present(&ensemble, &acked).await;
+    });
 }
 
 /// A client of the observer alone: its writes are forwarded to the leader and its reads served
