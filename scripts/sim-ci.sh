@@ -33,6 +33,7 @@ $z sim --seeds 0..$((n / 2))
 $z sim --seeds 0..$n --nodes 3
 $z sim --seeds 0..$((n / 2)) --nodes 3 --faults heavy
 $z sim --seeds 0..$((n / 4)) --nodes 5 --observers 1
+$z sim --seeds 0..$((n / 6)) --nodes 3 --observers 1 --publishers 1
 
 echo "== sim: every planted bug is found within 10,000 seeds"
 $z sim --hunt --nodes 3 --observers 1 --hunt-ranges 1 --hunt-max 10000

@@ -25,6 +25,9 @@ pub struct SimArgs {
     /// Observers (ensemble only).
     #[arg(long, default_value_t = 0)]
     pub observers: usize,
+    /// Publishers (ensemble only): non-voters that sync and learn every commit.
+    #[arg(long, default_value_t = 0)]
+    pub publishers: usize,
     /// Fault level: none, default or heavy.
     #[arg(long, default_value = "default")]
     pub faults: FaultLevel,
@@ -82,6 +85,7 @@ impl SimArgs {
         SimOptions {
             nodes: self.nodes,
             observers: self.observers,
+            publishers: self.publishers,
             faults: self.faults,
             clients: self.clients,
             safety_ms: self.safety_ms,

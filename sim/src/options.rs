@@ -40,13 +40,16 @@ impl std::fmt::Display for FaultLevel {
 }
 
 /// What to simulate. `nodes == 1` runs one standalone server (`ensemble: None`); more runs an
-/// ensemble of that many voters plus `observers`.
+/// ensemble of that many voters plus `observers` and `publishers`.
 #[derive(Clone, Debug)]
 pub struct SimOptions {
     /// Voting servers (1 = standalone).
     pub nodes: usize,
     /// Observers (ensemble only).
     pub observers: usize,
+    /// Publishers (ensemble only): non-voters that join, sync and learn every commit (INFORM);
+    /// the replication stream they will serve is not simulated yet.
+    pub publishers: usize,
     /// Fault level.
     pub faults: FaultLevel,
     /// Simulated clients; drawn from the seed (2..=6) when `None`.
@@ -83,6 +86,7 @@ impl Default for SimOptions {
         Self {
             nodes: 1,
             observers: 0,
+            publishers: 0,
             faults: FaultLevel::Default,
             clients: None,
             safety_ms: None,
@@ -106,6 +110,9 @@ impl SimOptions {
         }
         if self.observers != 0 {
             cmd += &format!(" --observers {}", self.observers);
+        }
+        if self.publishers != 0 {
+            cmd += &format!(" --publishers {}", self.publishers);
         }
         if self.faults != FaultLevel::Default {
             cmd += &format!(" --faults {}", self.faults);

@@ -168,15 +168,17 @@ fn node_seed(seed: u64, server: usize, incarnation: u32) -> u64 {
 }
 
 fn ensemble(opts: &SimOptions) -> Option<EnsembleConfig> {
-    if opts.nodes <= 1 && opts.observers == 0 {
+    if opts.nodes <= 1 && opts.observers == 0 && opts.publishers == 0 {
         return None;
     }
-    let members = (0..opts.nodes + opts.observers)
+    let members = (0..opts.nodes + opts.observers + opts.publishers)
         .map(|i| {
             let kind = if i < opts.nodes {
                 MemberKind::Participant
-            } else {
+            } else if i < opts.nodes + opts.observers {
                 MemberKind::Observer
+            } else {
+                MemberKind::Publisher
             };
             (ServerId(i as u64 + 1), kind)
         })
