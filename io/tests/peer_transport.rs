@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use zoorepl_core::ids::{ServerId, SessionId, Xid, Zxid};
-use zoorepl_core::node::{encode_snapshot, PeerMsg, SnapshotImage};
+use zoorepl_core::node::{PeerMsg, SnapshotImage};
 use zoorepl_core::proto::Acl;
 use zoorepl_core::tree::{path, DataTree};
 use zoorepl_core::txn::{CreateTxn, NodeKind, Txn, TxnOp};
@@ -272,7 +272,12 @@ async fn snapshot_image_round_trips_in_order_with_other_messages() {
     assert_eq!(zxid, Zxid::new(2, 3000));
     let sessions: Vec<(SessionId, i32)> = (1..=5).map(|i| (SessionId(i), 4000)).collect();
     // Many chunks of 4 KiB.
-    assert!(encode_snapshot(&tree, sessions.clone()).len() > 20 * 4096);
+    let mut chunks = 0;
+    assert!(tree.snapshot_chunks(4096, |_| {
+        chunks += 1;
+        true
+    }));
+    assert!(chunks > 20, "{chunks} chunks");
     let snapshot = PeerMsg::Snapshot {
         epoch: 2,
         zxid,
@@ -402,6 +407,84 @@ async fn bad_input_closes_only_its_own_connection() {
 fn touch_frame(n: u8) -> Vec<u8> {
     assert!(n < 64);
     vec![0, 0, 0, 4, 5, 1, 1, n * 2]
+}
+
+/// A frame: the length prefix, then `payload`.
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(payload.len()).expect("short");
+    [&len.to_be_bytes()[..], payload].concat()
+}
+
+/// The frames of a snapshot of `tree` at epoch 2 as the wire spells them, in chunks of 512
+/// bytes (postcard: `SnapBegin` is variant 6 with epoch, zxid and last applied zxid;
+/// `SnapChunk` variant 7 with the chunk as a byte string; `SnapEnd` variant 8 with digest,
+/// sessions, chunk count and CRC32C). `spoil` may change a chunk (by its index) after the
+/// checksum took it in and before it is framed.
+fn snapshot_frames(tree: &DataTree, mut spoil: impl FnMut(usize, &mut Vec<u8>)) -> Vec<Vec<u8>> {
+    let zxid = tree.last_applied();
+    let begin = postcard::to_allocvec(&(6u8, 2u32, zxid, zxid)).expect("begin");
+    let mut frames = vec![frame(&begin)];
+    let (mut chunks, mut crc) = (0u64, 0u32);
+    tree.snapshot_chunks(512, |mut chunk| {
+        crc = crc32c::crc32c_append(crc, &chunk);
+        spoil(frames.len() - 1, &mut chunk);
+        let payload = postcard::to_allocvec(&(7u8, chunk)).expect("chunk");
+        frames.push(frame(&payload));
+        chunks += 1;
+        true
+    });
+    let sessions: Vec<(SessionId, i32)> = vec![(SessionId(7), 4000)];
+    let end = postcard::to_allocvec(&(8u8, tree.digest(), sessions, chunks, crc)).expect("end");
+    frames.push(frame(&end));
+    frames
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_snapshot_chunk_closes_only_its_own_connection() {
+    // Server 3 is a member but not running: the connections below claim its id.
+    let (mut servers, ports) = ensemble(&[1, 2, 3], |_| {}).await;
+    drop(servers.remove(&3));
+    link_up(&mut servers, 2, 1, touch(1)).await;
+    let tree = big_tree(300);
+
+    // First the frames unspoiled: they make a snapshot (so the frames below are well formed).
+    let mut good = TcpStream::connect(("127.0.0.1", ports[&1].1))
+        .await
+        .expect("connect");
+    let frames = snapshot_frames(&tree, |_, _| {});
+    assert!(frames.len() > 10, "many chunks");
+    let bytes = [hello(QUORUM, 3), frames.concat()].concat();
+    good.write_all(&bytes).await.expect("write");
+    let first = servers.get_mut(&1).expect("1");
+    let PeerEvent::Message {
+        msg: PeerMsg::Snapshot { image, .. },
+        ..
+    } = first.next().await
+    else {
+        panic!("expected the snapshot");
+    };
+    assert!(image.tree == tree);
+    drop(good);
+    assert_eq!(first.next().await, disconnected(3));
+
+    // Chunk 5 loses its last byte: a well-formed frame whose chunk does not decode.
+    let frames = snapshot_frames(&tree, |index, chunk| {
+        if index == 5 {
+            chunk.pop();
+        }
+    });
+    let bytes = [hello(QUORUM, 3), touch_frame(2), frames.concat()].concat();
+    refused(ports[&1].1, &bytes).await;
+    assert_eq!(first.next().await, message(3, touch(2)));
+    assert_eq!(first.next().await, disconnected(3));
+
+    // The link between 1 and 2 never noticed.
+    link_up(&mut servers, 2, 1, touch(3)).await;
+    link_up(&mut servers, 1, 2, touch(4)).await;
+    for peer in [1, 2] {
+        let server = servers.get_mut(&peer).expect("peer");
+        assert_eq!(server.poll(Duration::from_millis(50)).await, None);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

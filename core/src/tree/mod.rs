@@ -7,18 +7,22 @@
 
 pub mod acl;
 mod apply;
+mod builder;
 mod check;
 mod digest;
 mod node;
 pub mod path;
 mod quota;
+mod record;
 mod snapshot;
+mod stream;
 
 use imbl::{OrdMap, OrdSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
+pub use builder::TreeBuilder;
 pub use node::{Znode, CONTAINER_OWNER, TTL_MS_MAX, TTL_OWNER_MARK};
 pub use snapshot::{SnapshotError, SNAPSHOT_FORMAT_VERSION};
 
@@ -258,14 +262,29 @@ impl DataTree {
     }
 
     /// Every node in pre-order (a parent before its children, siblings sorted), with its path.
+    ///
+    /// The walk keeps one entry per level it is in (a path and where it is among that node's
+    /// children), so its memory grows with the tree's depth, not with a node's fan-out.
     pub fn iter_preorder(&self) -> impl Iterator<Item = (String, &Znode)> + '_ {
-        let mut stack = vec![path::ROOT.to_owned()];
+        let root = self.node(path::ROOT).expect("the root exists");
+        let mut next = Some((path::ROOT.to_owned(), root));
+        let mut stack = Vec::new();
         std::iter::from_fn(move || {
-            let p = stack.pop()?;
-            let n = self.node(&p).expect("node reached from its parent exists");
-            // Reverse so the smallest name is popped first.
-            stack.extend(n.children.iter().rev().map(|c| path::join(&p, c)));
-            Some((p, n))
+            if let Some((p, n)) = next.take() {
+                stack.push((p.clone(), n.children.iter()));
+                return Some((p, n));
+            }
+            loop {
+                let (parent, children) = stack.last_mut()?;
+                let Some(name) = children.next() else {
+                    stack.pop();
+                    continue;
+                };
+                let p = path::join(parent, name);
+                let n = self.node(&p).expect("node reached from its parent exists");
+                stack.push((p.clone(), n.children.iter()));
+                return Some((p, n));
+            }
         })
     }
 

@@ -1,7 +1,15 @@
 //! Restore refuses snapshots that decode but describe a broken tree.
 
+use bytes::Bytes;
+
+use serde::Serialize;
+
 use super::*;
 use crate::ids::SessionId;
+use crate::proto::Acl;
+use crate::tree::record::NodeRef;
+use crate::tree::{path, Znode};
+use crate::txn::NodeKind;
 use crate::txn::{CreateTxn, Txn, TxnOp};
 
 /// A tree with a few kinds of node: `/a` (persistent), `/a/e` (ephemeral), `/c` (container).
@@ -34,27 +42,19 @@ fn sample() -> DataTree {
     tree
 }
 
-fn node_ref<'a>(p: &'a str, n: &'a Znode) -> NodeRef<'a> {
-    NodeRef {
-        path: p,
-        data: n.data.as_ref(),
-        acl: &n.acl,
-        czxid: n.czxid,
-        mzxid: n.mzxid,
-        pzxid: n.pzxid,
-        ctime: n.ctime,
-        mtime: n.mtime,
-        version: n.version,
-        cversion: n.cversion,
-        aversion: n.aversion,
-        kind: n.kind,
-    }
+/// Format 1 body, written here with serde in one piece: the streaming writer and reader must
+/// produce and accept exactly these bytes.
+#[derive(Serialize)]
+struct BodyRef<'a> {
+    last_applied: Zxid,
+    digest: u64,
+    nodes: Vec<NodeRef<'a>>,
 }
 
 /// Encodes nodes as a format-1 snapshot; `digest: None` records the digest the nodes really
 /// have, so the structural checks (not the digest check) are what must refuse them.
 fn encode(nodes: &[(String, Znode)], digest: Option<u64>) -> Vec<u8> {
-    let refs: Vec<NodeRef<'_>> = nodes.iter().map(|(p, n)| node_ref(p, n)).collect();
+    let refs: Vec<NodeRef<'_>> = nodes.iter().map(|(p, n)| NodeRef::new(p, n)).collect();
     let digest = digest.unwrap_or_else(|| {
         nodes.iter().fold(0u64, |d, (p, n)| {
             d.wrapping_add(super::super::digest::node_hash(p, n))

@@ -13,9 +13,9 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use zoorepl_core::ids::ServerId;
-use zoorepl_core::node::PeerMsg;
+use zoorepl_core::node::{PeerMsg, SnapshotImage};
 
-use super::snap::{self, Assembler, Step};
+use super::snap::{self, Assembler, CHUNKS_IN_FLIGHT};
 use super::table::Registered;
 use super::tasks::AbortOnDrop;
 use super::wire::{encode_frame, read_frame, LinkError, LinkKind, SnapshotMsg, Wire};
@@ -24,7 +24,9 @@ use super::{PeerEvent, Shared};
 /// Bytes gathered before a write: a burst of small messages becomes one write.
 const BATCH_BYTES_MAX: usize = 256 * 1024;
 
-/// Bytes a `SnapChunk` frame adds to its chunk (variant tag and varint length).
+/// Bytes a `SnapChunk` frame adds to its chunk (variant tag and varint length); chunks are
+/// cut this much below `max_frame_len`, so that only a single node larger than that (far
+/// beyond ZooKeeper's 1 MiB data limit) cannot be sent.
 const CHUNK_OVERHEAD_MAX: usize = 16;
 
 /// Sizes the writer needs.
@@ -116,19 +118,13 @@ impl Link {
                 end = &mut writer.0 => return end.unwrap_or(LinkError::Stopped),
                 frame = read_frame(&mut read, max_frame_len) => frame,
             };
-            let step = frame
-                .and_then(|wire| self.check_kind(wire))
-                .and_then(|wire| assembler.accept(wire, max_snapshot_len));
-            let msg = match step {
-                Ok(Step::Msg(msg)) => msg,
-                Ok(Step::More) => continue,
-                Ok(Step::Snapshot(done)) => {
-                    match tokio::task::spawn_blocking(move || snap::decode(&done)).await {
-                        Ok(Ok(msg)) => msg,
-                        Ok(Err(e)) => return e,
-                        Err(_) => return LinkError::Stopped,
-                    }
-                }
+            let wire = match frame.and_then(|wire| self.check_kind(wire)) {
+                Ok(wire) => wire,
+                Err(e) => return e,
+            };
+            let msg = match assembler.accept(wire, max_snapshot_len).await {
+                Ok(Some(msg)) => msg,
+                Ok(None) => continue,
                 Err(e) => return e,
             };
             if !self
@@ -230,8 +226,10 @@ async fn flush(write: &mut OwnedWriteHalf, out: &mut Vec<u8>) -> Result<(), Link
     Ok(())
 }
 
-/// Encodes a snapshot off the async workers and writes it as `SnapBegin`, chunks, `SnapEnd`,
-/// after the messages gathered before it (written first, so encoding does not delay them).
+/// Writes a snapshot as `SnapBegin`, its chunks and `SnapEnd`, after the messages gathered
+/// before it (written first, so the walk does not delay them). The chunks come from a walk of
+/// the tree on a blocking thread, at most [`CHUNKS_IN_FLIGHT`] ahead of the socket; nothing
+/// else of this link is written until the snapshot is.
 async fn write_snapshot(
     write: &mut OwnedWriteHalf,
     out: &mut Vec<u8>,
@@ -240,24 +238,33 @@ async fn write_snapshot(
 ) -> Result<(), LinkError> {
     flush(write, out).await?;
     let SnapshotMsg { epoch, zxid, image } = snapshot;
-    let encoded = tokio::task::spawn_blocking(move || snap::encode(epoch, zxid, *image))
-        .await
-        .map_err(|_| LinkError::Stopped)?;
+    let SnapshotImage { tree, sessions } = *image;
+    let (digest, last_applied) = (tree.digest(), tree.last_applied());
+    let begin = Wire::SnapBegin {
+        epoch,
+        zxid,
+        last_applied,
+    };
+    encode_frame(&begin, out, limits.max_frame_len)?;
     let chunk_len = limits
         .snapshot_chunk_len
-        .min(limits.max_frame_len.saturating_sub(CHUNK_OVERHEAD_MAX))
-        .max(1);
-    encode_frame(&encoded.begin, out, limits.max_frame_len)?;
-    let total = encoded.bytes.len();
-    let mut at = 0;
-    while at < total {
-        let end = total.min(at + chunk_len);
-        let chunk = Wire::SnapChunk(encoded.bytes.slice(at..end));
-        encode_frame(&chunk, out, limits.max_frame_len)?;
+        .min(limits.max_frame_len.saturating_sub(CHUNK_OVERHEAD_MAX));
+    let (chunks_tx, mut chunks) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    // Should this future be dropped (the link ended), `chunks` goes with it and the walk
+    // stops at its next chunk.
+    let walk = tokio::task::spawn_blocking(move || snap::produce(&tree, chunk_len, &chunks_tx));
+    while let Some(chunk) = chunks.recv().await {
+        encode_frame(&Wire::SnapChunk(chunk), out, limits.max_frame_len)?;
         if out.len() >= BATCH_BYTES_MAX {
             flush(write, out).await?;
         }
-        at = end;
     }
-    encode_frame(&encoded.end, out, limits.max_frame_len)
+    let produced = walk.await.ok().flatten().ok_or(LinkError::Stopped)?;
+    let end = Wire::SnapEnd {
+        digest,
+        sessions,
+        chunks: produced.chunks,
+        crc32c: produced.crc32c,
+    };
+    encode_frame(&end, out, limits.max_frame_len)
 }

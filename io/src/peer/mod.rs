@@ -20,7 +20,7 @@
 //!
 //! Events go to the node task's bounded channel; a reader waits for room (backpressure).
 //!
-//! Layout: `wire` (the hello and the frames), `snap` (a SNAP image as a chunk sequence),
+//! Layout: `wire` (the hello and the frames), `snap` (a SNAP image streamed as tree chunks),
 //! `table` (the current link per peer), `link` (a connection's reader and writer), `dial` and
 //! `listen` (connections out and in), `tasks` (what shutdown stops).
 //!
@@ -76,9 +76,11 @@ pub struct TransportConfig {
     pub handshake_timeout: Duration,
     /// Largest frame payload; a larger length prefix is bad input.
     pub max_frame_len: usize,
-    /// Bytes of encoded state per snapshot chunk frame.
+    /// Bytes of encoded tree per snapshot chunk frame: whole nodes, as many as fit (a chunk is
+    /// longer only when it holds one node that is); capped below `max_frame_len`.
     pub snapshot_chunk_len: usize,
-    /// Largest snapshot accepted from a peer, encoded bytes.
+    /// Largest snapshot accepted from a peer: the sum of its chunks' bytes. A stream that goes
+    /// past it ends the connection.
     pub max_snapshot_len: u64,
     /// Messages queued per link; an overflow breaks the link.
     pub queue_max: usize,

@@ -1,109 +1,119 @@
-//! A SNAP image on the wire: `SnapBegin`, chunks of the encoded state, `SnapEnd` with the
-//! CRC32C of the whole.
+//! A SNAP image on the wire, streamed: `SnapBegin` (epoch, zxid, the tree's last applied zxid),
+//! one `SnapChunk` frame per chunk of `DataTree::snapshot_chunks`, then `SnapEnd` (the tree's
+//! digest, the live sessions, the chunk count and the CRC32C of all chunk bytes).
 //!
-//! The sender encodes the whole state in memory first (off the async workers) and then cuts
-//! it; a streaming encoder that writes the tree as it walks it would bound the sender's memory
-//! by the chunk size, and is a later improvement. The receiver keeps the bytes until `SnapEnd`,
-//! up to `max_snapshot_len`.
+//! Neither end holds the encoded image. The sender walks its (structurally shared) copy of the
+//! tree on a blocking thread and hands each chunk to the link's writer through a channel of
+//! [`CHUNKS_IN_FLIGHT`]; the walk waits when the socket does. The receiver inserts each chunk's
+//! nodes into a `TreeBuilder` as the chunk arrives (on a blocking thread, so a large chunk does
+//! not stall the runtime) and drops its bytes; on `SnapEnd` it checks the count, the checksum
+//! and the digest and delivers one `PeerMsg::Snapshot`. Any bad piece ends the connection.
 
 use bytes::Bytes;
-use zoorepl_core::ids::Zxid;
-use zoorepl_core::node::{decode_snapshot, encode_snapshot, PeerMsg, SnapshotImage};
+use tokio::sync::mpsc;
+use zoorepl_core::ids::{SessionId, Zxid};
+use zoorepl_core::node::{PeerMsg, SnapshotImage};
+use zoorepl_core::tree::{DataTree, TreeBuilder};
 
 use super::wire::{LinkError, Wire};
 
-/// Largest buffer reserved up front for an announced snapshot (more grows as bytes arrive).
-const RESERVE_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Chunks the tree walk may run ahead of the socket: the sender's memory for a snapshot is
+/// about this many chunks plus the one being written.
+pub(super) const CHUNKS_IN_FLIGHT: usize = 2;
 
-/// An encoded snapshot ready to be cut into frames.
-pub(super) struct Encoded {
-    /// The `SnapBegin` frame.
-    pub(super) begin: Wire,
-    /// The encoded state.
-    pub(super) bytes: Bytes,
-    /// The `SnapEnd` frame.
-    pub(super) end: Wire,
+/// What the sender's walk produced, for `SnapEnd`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Produced {
+    /// How many chunks were sent.
+    pub(super) chunks: u64,
+    /// CRC32C of the chunks' bytes, in order.
+    pub(super) crc32c: u32,
 }
 
-/// Encodes a snapshot message's image; blocking (runs under `spawn_blocking`).
-pub(super) fn encode(epoch: u32, zxid: Zxid, image: SnapshotImage) -> Encoded {
-    let SnapshotImage { tree, sessions } = image;
-    let bytes = Bytes::from(encode_snapshot(&tree, sessions));
-    let crc32c = crc32c::crc32c(&bytes);
-    Encoded {
-        begin: Wire::SnapBegin {
-            epoch,
-            zxid,
-            total_len: bytes.len() as u64,
-        },
-        bytes,
-        end: Wire::SnapEnd { crc32c },
-    }
+/// Walks `tree` and sends its chunks of about `chunk_len` bytes down `out`, in order; blocking
+/// (run it under `spawn_blocking`). `None` when the receiving end went away first (the link
+/// ended).
+pub(super) fn produce(
+    tree: &DataTree,
+    chunk_len: usize,
+    out: &mpsc::Sender<Bytes>,
+) -> Option<Produced> {
+    let mut produced = Produced {
+        chunks: 0,
+        crc32c: 0,
+    };
+    let done = tree.snapshot_chunks(chunk_len, |chunk| {
+        produced.chunks += 1;
+        produced.crc32c = crc32c::crc32c_append(produced.crc32c, &chunk);
+        out.blocking_send(Bytes::from(chunk)).is_ok()
+    });
+    done.then_some(produced)
 }
 
-/// Decodes a received snapshot; blocking (runs under `spawn_blocking`).
-pub(super) fn decode(done: &Complete) -> Result<PeerMsg, LinkError> {
-    let recovered = decode_snapshot(&done.bytes)?;
-    Ok(PeerMsg::Snapshot {
-        epoch: done.epoch,
-        zxid: done.zxid,
-        image: Box::new(SnapshotImage {
-            tree: recovered.tree,
-            sessions: recovered.sessions,
-        }),
-    })
-}
-
-/// A snapshot received whole and checked, not yet decoded.
-pub(super) struct Complete {
-    epoch: u32,
-    zxid: Zxid,
-    bytes: Vec<u8>,
-}
-
-/// What one frame contributed.
-pub(super) enum Step {
-    /// A whole message.
-    Msg(PeerMsg),
-    /// A snapshot piece, with more to come.
-    More,
-    /// The last piece of a snapshot.
-    Snapshot(Complete),
-}
-
-/// Receiving side: pieces of at most one snapshot in progress.
+/// Receiving side: at most one snapshot in progress on a connection.
 #[derive(Default)]
 pub(super) struct Assembler {
     current: Option<Partial>,
 }
 
+/// A snapshot under way: its header and the tree built so far.
 struct Partial {
     epoch: u32,
     zxid: Zxid,
-    total_len: u64,
-    bytes: Vec<u8>,
-    /// CRC32C of `bytes`, kept up to date chunk by chunk.
+    builder: TreeBuilder,
+    /// Chunk bytes received so far (capped by `max_snapshot_len`).
+    bytes: u64,
+    /// CRC32C of the chunk bytes received so far.
+    crc32c: u32,
+}
+
+/// The fields of a `SnapEnd`.
+struct End {
+    digest: u64,
+    sessions: Vec<(SessionId, i32)>,
+    chunks: u64,
     crc32c: u32,
 }
 
 impl Assembler {
-    /// Takes the next frame of the connection, in order.
+    /// Takes the next frame of the connection, in order: a whole message, or `None` for a
+    /// snapshot piece with more to come (the last piece gives the snapshot message).
     ///
     /// # Errors
     /// When the pieces do not add up: a message or a new `SnapBegin` inside a snapshot, a
-    /// piece outside one, more or fewer bytes than announced, a bad checksum, or an announced
-    /// length over `max_snapshot_len`.
-    pub(super) fn accept(&mut self, wire: Wire, max_snapshot_len: u64) -> Result<Step, LinkError> {
+    /// piece outside one, chunk bytes past `max_snapshot_len`, a chunk the tree builder
+    /// refuses, a wrong chunk count or checksum, or a tree that does not finish.
+    pub(super) async fn accept(
+        &mut self,
+        wire: Wire,
+        max_snapshot_len: u64,
+    ) -> Result<Option<PeerMsg>, LinkError> {
         match wire {
             Wire::SnapBegin {
                 epoch,
                 zxid,
-                total_len,
-            } => self.accept_begin(epoch, zxid, total_len, max_snapshot_len),
-            Wire::SnapChunk(chunk) => self.accept_chunk(&chunk),
-            Wire::SnapEnd { crc32c } => self.accept_end(crc32c),
+                last_applied,
+            } => self.accept_begin(epoch, zxid, last_applied).map(|()| None),
+            Wire::SnapChunk(chunk) => self
+                .accept_chunk(chunk, max_snapshot_len)
+                .await
+                .map(|()| None),
+            Wire::SnapEnd {
+                digest,
+                sessions,
+                chunks,
+                crc32c,
+            } => {
+                let end = End {
+                    digest,
+                    sessions,
+                    chunks,
+                    crc32c,
+                };
+                self.accept_end(end).await.map(Some)
+            }
             other => match (other.into_msg(), &self.current) {
-                (Some(msg), None) => Ok(Step::Msg(msg)),
+                (Some(msg), None) => Ok(Some(msg)),
                 (Some(_), Some(_)) => Err(protocol("a message inside a snapshot")),
                 (None, _) => Err(protocol("a snapshot piece that is not one")),
             },
@@ -114,62 +124,77 @@ impl Assembler {
         &mut self,
         epoch: u32,
         zxid: Zxid,
-        total_len: u64,
-        max_snapshot_len: u64,
-    ) -> Result<Step, LinkError> {
+        last_applied: Zxid,
+    ) -> Result<(), LinkError> {
         if self.current.is_some() {
             return Err(protocol("a snapshot inside a snapshot"));
         }
-        if total_len > max_snapshot_len {
-            return Err(protocol(&format!(
-                "a snapshot of {total_len} bytes (limit {max_snapshot_len})"
-            )));
-        }
-        let reserve =
-            usize::try_from(total_len).map_or(RESERVE_BYTES_MAX, |n| n.min(RESERVE_BYTES_MAX));
         self.current = Some(Partial {
             epoch,
             zxid,
-            total_len,
-            bytes: Vec::with_capacity(reserve),
+            builder: TreeBuilder::new(last_applied),
+            bytes: 0,
             crc32c: 0,
         });
-        Ok(Step::More)
+        Ok(())
     }
 
-    fn accept_chunk(&mut self, chunk: &[u8]) -> Result<Step, LinkError> {
-        let Some(partial) = self.current.as_mut() else {
+    /// Inserts one chunk's nodes; the builder moves to a blocking thread and back.
+    async fn accept_chunk(&mut self, chunk: Bytes, max_snapshot_len: u64) -> Result<(), LinkError> {
+        let Some(mut partial) = self.current.take() else {
             return Err(protocol("a snapshot chunk outside a snapshot"));
         };
-        let len = (partial.bytes.len() + chunk.len()) as u64;
-        if len > partial.total_len {
-            return Err(protocol("snapshot chunks past the announced length"));
+        partial.bytes = partial.bytes.saturating_add(chunk.len() as u64);
+        if partial.bytes > max_snapshot_len {
+            return Err(protocol(&format!(
+                "snapshot chunks past {max_snapshot_len} bytes"
+            )));
         }
-        partial.bytes.extend_from_slice(chunk);
-        partial.crc32c = crc32c::crc32c_append(partial.crc32c, chunk);
-        Ok(Step::More)
+        partial.crc32c = crc32c::crc32c_append(partial.crc32c, &chunk);
+        let (partial, pushed) = tokio::task::spawn_blocking(move || {
+            let pushed = partial.builder.push_chunk(&chunk);
+            (partial, pushed)
+        })
+        .await
+        .map_err(|_| LinkError::Stopped)?;
+        pushed?;
+        self.current = Some(partial);
+        Ok(())
     }
 
-    fn accept_end(&mut self, want: u32) -> Result<Step, LinkError> {
+    /// Checks the end against what arrived and finishes the tree (a full check, O(nodes), on
+    /// a blocking thread).
+    async fn accept_end(&mut self, end: End) -> Result<PeerMsg, LinkError> {
         let Some(partial) = self.current.take() else {
             return Err(protocol("a snapshot end outside a snapshot"));
         };
-        if partial.bytes.len() as u64 != partial.total_len {
+        let got = partial.builder.chunk_count();
+        if got != end.chunks {
             return Err(protocol(&format!(
-                "snapshot of {} bytes, announced {}",
-                partial.bytes.len(),
-                partial.total_len
+                "{got} snapshot chunks, announced {}",
+                end.chunks
             )));
         }
-        let got = partial.crc32c;
-        if got != want {
-            return Err(LinkError::SnapshotChecksum { got, want });
+        if partial.crc32c != end.crc32c {
+            return Err(LinkError::SnapshotChecksum {
+                got: partial.crc32c,
+                want: end.crc32c,
+            });
         }
-        Ok(Step::Snapshot(Complete {
+        let builder = partial.builder;
+        let digest = end.digest;
+        let tree = tokio::task::spawn_blocking(move || builder.finish(digest))
+            .await
+            .map_err(|_| LinkError::Stopped)?
+            .map_err(LinkError::Snapshot)?;
+        Ok(PeerMsg::Snapshot {
             epoch: partial.epoch,
             zxid: partial.zxid,
-            bytes: partial.bytes,
-        }))
+            image: Box::new(SnapshotImage {
+                tree,
+                sessions: end.sessions,
+            }),
+        })
     }
 }
 
@@ -178,112 +203,5 @@ fn protocol(what: &str) -> LinkError {
 }
 
 #[cfg(test)]
-mod tests {
-    use zoorepl_core::ids::SessionId;
-    use zoorepl_core::tree::DataTree;
-
-    use super::*;
-
-    const LIMIT: u64 = 1 << 20;
-
-    fn pieces() -> Vec<Wire> {
-        let image = SnapshotImage {
-            tree: DataTree::new(),
-            sessions: vec![(SessionId(3), 5000)],
-        };
-        let encoded = encode(4, Zxid::new(4, 0), image);
-        let (left, right) = encoded.bytes.split_at(encoded.bytes.len() / 2);
-        vec![
-            encoded.begin,
-            Wire::SnapChunk(Bytes::copy_from_slice(left)),
-            Wire::SnapChunk(Bytes::copy_from_slice(right)),
-            encoded.end,
-        ]
-    }
-
-    /// Feeds `wires` in order; the outcome of the last one.
-    fn feed(wires: Vec<Wire>) -> Result<Step, LinkError> {
-        let mut assembler = Assembler::default();
-        let mut last = Ok(Step::More);
-        for wire in wires {
-            last = assembler.accept(wire, LIMIT);
-            if last.is_err() {
-                break;
-            }
-        }
-        last
-    }
-
-    #[test]
-    fn whole_sequence_decodes_to_the_image() {
-        let Ok(Step::Snapshot(done)) = feed(pieces()) else {
-            panic!("a complete snapshot");
-        };
-        let PeerMsg::Snapshot { epoch, zxid, image } = decode(&done).expect("decodes") else {
-            panic!("a snapshot message");
-        };
-        assert_eq!((epoch, zxid), (4, Zxid::new(4, 0)));
-        assert_eq!(image.sessions, vec![(SessionId(3), 5000)]);
-        assert!(image.tree == DataTree::new());
-    }
-
-    #[test]
-    fn sequences_that_do_not_add_up_are_refused() {
-        let all = pieces();
-        let touch = Wire::Touch {
-            epoch: 1,
-            sessions: vec![],
-        };
-        let cases: Vec<Vec<Wire>> = vec![
-            // A chunk or an end with no begin.
-            vec![all[1].clone()],
-            vec![all[3].clone()],
-            // A chunk missing, a chunk twice, a begin inside a snapshot, a message inside one.
-            vec![all[0].clone(), all[1].clone(), all[3].clone()],
-            vec![
-                all[0].clone(),
-                all[1].clone(),
-                all[2].clone(),
-                all[2].clone(),
-            ],
-            vec![all[0].clone(), all[0].clone()],
-            vec![all[0].clone(), touch],
-            // A bad checksum.
-            vec![
-                all[0].clone(),
-                all[1].clone(),
-                all[2].clone(),
-                Wire::SnapEnd { crc32c: 0xdead },
-            ],
-        ];
-        for (i, case) in cases.into_iter().enumerate() {
-            assert!(feed(case).is_err(), "case {i} accepted");
-        }
-        let huge = Wire::SnapBegin {
-            epoch: 1,
-            zxid: Zxid::ZERO,
-            total_len: LIMIT + 1,
-        };
-        assert!(feed(vec![huge]).is_err());
-    }
-
-    #[test]
-    fn checked_bytes_that_do_not_decode_are_an_error() {
-        let bytes = b"not a snapshot";
-        let wires = vec![
-            Wire::SnapBegin {
-                epoch: 1,
-                zxid: Zxid::ZERO,
-                total_len: bytes.len() as u64,
-            },
-            Wire::SnapChunk(Bytes::from_static(bytes)),
-            Wire::SnapEnd {
-                crc32c: crc32c::crc32c(bytes),
-            },
-        ];
-        let Ok(Step::Snapshot(done)) = feed(wires) else {
-            panic!("checks pass");
-        };
-        assert!(matches!(decode(&done), Err(LinkError::Snapshot(_))));
-    }
-}
+#[path = "snap_test.rs"]
+mod tests;

@@ -15,13 +15,15 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use zoorepl_core::ids::{ServerId, SessionId, Xid, Zxid};
-use zoorepl_core::node::{Forwarded, PeerMsg, Refusal, SnapshotError, SnapshotImage};
+use zoorepl_core::node::{Forwarded, PeerMsg, Refusal, SnapshotImage};
+use zoorepl_core::tree::SnapshotError;
 use zoorepl_core::zab::{Notification, ZabMsg};
 
 /// First bytes of every hello.
 const MAGIC: [u8; 4] = *b"ZRPR";
 /// The protocol this code speaks; a hello with another version is refused.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// (2: snapshots stream tree chunks instead of cutting one encoded image.)
+pub const PROTOCOL_VERSION: u16 = 2;
 /// Payload length of a hello.
 const HELLO_LEN: usize = 4 + 2 + 1 + 8;
 /// Bytes of a frame's length prefix.
@@ -141,16 +143,22 @@ pub(super) enum Wire {
         epoch: u32,
         sessions: Vec<SessionId>,
     },
-    /// A `PeerMsg::Snapshot` starts: its header and the length of the encoded state.
+    /// A `PeerMsg::Snapshot` starts: its header and the tree's last applied zxid.
     SnapBegin {
         epoch: u32,
         zxid: Zxid,
-        total_len: u64,
+        last_applied: Zxid,
     },
-    /// The next bytes of the encoded state.
+    /// The next chunk of the tree (one of `DataTree::snapshot_chunks`, decoded alone).
     SnapChunk(Bytes),
-    /// The encoded state is complete; its CRC32C.
-    SnapEnd { crc32c: u32 },
+    /// Every chunk was sent: the tree's digest, the live sessions, how many chunks there were
+    /// and the CRC32C of their bytes in order.
+    SnapEnd {
+        digest: u64,
+        sessions: Vec<(SessionId, i32)>,
+        chunks: u64,
+        crc32c: u32,
+    },
 }
 
 impl Wire {
@@ -285,7 +293,7 @@ pub(super) enum LinkError {
     /// other connection kind).
     #[error("out of protocol: {0}")]
     Protocol(String),
-    /// A snapshot whose bytes fail their checksum.
+    /// A snapshot whose chunk bytes fail their checksum.
     #[error("snapshot checksum {got:08x}, expected {want:08x}")]
     SnapshotChecksum {
         /// Computed over the received bytes.
@@ -293,7 +301,7 @@ pub(super) enum LinkError {
         /// Sent in `SnapEnd`.
         want: u32,
     },
-    /// A snapshot that does not decode.
+    /// A snapshot chunk or tree the builder refuses.
     #[error("snapshot: {0}")]
     Snapshot(#[from] SnapshotError),
 }
