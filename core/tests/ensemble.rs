@@ -131,6 +131,41 @@ fn broadcast_request_of_a_session_the_leader_has_not_applied_yet_waits_for_it() 
     );
 }
 
+/// A forwarded write that waited for the leader's slow fsync is proposed in the very step that
+/// fsync completes, not at the leader's next input (on an idle leader, its next ping: the
+/// write stalled up to half a tick).
+#[test]
+fn broadcast_deferred_forward_is_proposed_when_the_leader_catches_up() {
+    let mut c = settled(3, 0);
+    let leader = c.leader().expect("leader");
+    let follower = (1..=3).find(|id| *id != leader).expect("a follower");
+    let a = connect(&mut c, follower);
+    c.fsync_ms.insert(leader, 30);
+    // The create is committed by the followers' acks; the leader applies it 30 ms later.
+    c.send(a, 1, &create("/x", "one"));
+    let sent = c.now;
+    while c.reply(a, 1).is_none() && c.now < sent + 200 {
+        c.run_until(c.now + 1);
+    }
+    assert_eq!(c.reply(a, 1).map(|r| r.1), Some(0));
+    eprintln!("first create answered after {} ms", c.now - sent);
+    // The next write from the follower has seen /x: the leader defers it until it applied /x.
+    c.send(a, 2, &create("/y", "two"));
+    let sent = c.now;
+    let mut answered = None;
+    while answered.is_none() && c.now < sent + 200 {
+        c.run_until(c.now + 1);
+        if c.reply(a, 2).is_some() {
+            answered = Some(c.now - sent);
+        }
+    }
+    let took = answered.expect("the second create is answered");
+    assert!(
+        took <= 36,
+        "answered after {took} ms: the deferred forward waited for a ping"
+    );
+}
+
 #[test]
 fn broadcast_failed_write_on_a_follower_gets_the_leaders_error() {
     let mut c = settled(3, 0);

@@ -78,7 +78,7 @@ impl Node {
                         what,
                     };
                     self.deferred.push_back(forward);
-                    self.run_deferred();
+                    let _ = self.run_deferred();
                 }
             }
             PeerMsg::Refused {
@@ -184,21 +184,29 @@ impl Node {
         if delivered {
             self.overlay.applied_through(self.tree.last_applied());
             self.unpark();
-            self.run_deferred();
+            // Forwards checked now propose: flush and send in this step, not at the next input
+            // (on an idle leader that was the next ping, up to half a tick later).
+            if self.run_deferred() {
+                self.zab_mut().end_step();
+                self.drain_zab();
+            }
         }
         self.send_touches();
     }
 
     /// Checks the forwarded requests whose learner's view this leader has applied, in arrival
-    /// order (a later one never overtakes an earlier one).
-    fn run_deferred(&mut self) {
+    /// order (a later one never overtakes an earlier one). Returns whether it checked any.
+    fn run_deferred(&mut self) -> bool {
         let applied = self.tree.last_applied();
+        let mut ran = false;
         while self.deferred.front().is_some_and(|d| d.seen <= applied) {
             let d = self.deferred.pop_front().expect("front checked");
+            ran = true;
             if self.zab().established_epoch() == Some(d.epoch) {
                 self.leader_on_forward(d.from, d.epoch, d.session, d.cxid, d.what);
             }
         }
+        ran
     }
 
     fn send_peer(&mut self, to: ServerId, msg: PeerMsg) {
