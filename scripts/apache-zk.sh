@@ -1,34 +1,65 @@
 #!/usr/bin/env bash
-# Start, stop or query a throwaway standalone Apache ZooKeeper (Debian's `zookeeper` package)
-# on 127.0.0.1, used to prove the compatibility suites in tests/compat/ against the reference.
+# Start, stop or query a throwaway Apache ZooKeeper (Debian's `zookeeper` package) on
+# 127.0.0.1: a standalone server, used to prove the compatibility suites in tests/compat/
+# against the reference, or a local ensemble, used by scripts/bench-ensemble.sh.
 #
 #   scripts/apache-zk.sh start  [--port P] [--dir D]   # default port 24181, dir $TMPDIR/apache-zk-<port>
 #   scripts/apache-zk.sh status [--port P] [--dir D]   # exit 0 if running and answering ruok
 #   scripts/apache-zk.sh stop   [--port P] [--dir D]
 #
-# The server runs in the background with its own zoo.cfg, dataDir, log and pid file under D.
-# It never touches /etc/zookeeper or the `zookeeperd` service.
+#   scripts/apache-zk.sh ensemble-start --dir D [--servers N] [--port-base P] [--tick-ms T]
+#                                       [--server K]
+#   scripts/apache-zk.sh ensemble-status --dir D       # exit 0 if every server serves
+#   scripts/apache-zk.sh ensemble-stop   --dir D
+#
+# A standalone server runs with its own zoo.cfg, dataDir, log and pid file under D. An
+# ensemble of N servers (default 3) lives in D/server-K/ (conf/zoo.cfg, data/myid,
+# zookeeper.out, zookeeper.pid), server K on client port P+K-1, quorum port P+100+K-1 and
+# election port P+200+K-1 (default P 24281), all on 127.0.0.1, with tickTime T ms (default
+# 2000), initLimit=10 and syncLimit=5 as in `zoorepl ensemble start`. ensemble-start lays the
+# servers out (keeping any data already there), starts every server that is not running (only
+# server K with --server K, e.g. to bring back one that was killed) and waits until the ones it
+# started answer `srvr` with Mode: leader or follower. The JVM gets its default heap unless
+# APACHE_ZK_HEAP (e.g. 512m) is set for an ensemble; a standalone server gets -Xmx512m.
+# Nothing here touches /etc/zookeeper or the `zookeeperd` service.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop|status [--port P] [--dir D]" >&2; exit 2; }
+usage() {
+    echo "usage: $0 start|stop|status [--port P] [--dir D]" >&2
+    echo "       $0 ensemble-start|ensemble-stop|ensemble-status --dir D [--servers N]" \
+        "[--port-base P] [--tick-ms T] [--server K]" >&2
+    exit 2
+}
 
 [ $# -ge 1 ] || usage
 cmd=$1; shift
 port=24181
 dir=""
+servers=3
+port_base=24281
+tick_ms=2000
+only=""
+# shellcheck disable=SC2034  # servers, port_base, tick_ms, only: used by apache-zk-ensemble.sh
 while [ $# -gt 0 ]; do
     case $1 in
         --port) port=${2:?}; shift 2 ;;
         --dir) dir=${2:?}; shift 2 ;;
+        --servers) servers=${2:?}; shift 2 ;;
+        --port-base) port_base=${2:?}; shift 2 ;;
+        --tick-ms) tick_ms=${2:?}; shift 2 ;;
+        --server) only=${2:?}; shift 2 ;;
         *) usage ;;
     esac
 done
+case $cmd in
+    ensemble-*) [ -n "$dir" ] || { echo "apache-zk.sh: $cmd needs --dir" >&2; exit 2; } ;;
+esac
 dir=${dir:-${TMPDIR:-/tmp}/apache-zk-$port}
 pidfile=$dir/zookeeper.pid
 
-# Send a four-letter word; print the answer (empty if nothing answers).
-fourlw() {
-    python3 - "$port" "$1" <<'EOF' 2>/dev/null || true
+# Send a four-letter word to 127.0.0.1:PORT; print the answer (empty if nothing answers).
+fourlw_at() {
+    python3 - "$1" "$2" <<'EOF' 2>/dev/null || true
 import socket, sys
 port, word = int(sys.argv[1]), sys.argv[2].encode()
 try:
@@ -46,6 +77,8 @@ except OSError:
 EOF
 }
 
+fourlw() { fourlw_at "$port" "$1"; }
+
 running_pid() {
     [ -f "$pidfile" ] || return 1
     local pid
@@ -55,6 +88,7 @@ running_pid() {
 }
 
 # Classpath from the installed package: zookeeper.jar's manifest names its dependencies.
+# $1: the directory whose conf/ comes first.
 classpath() {
     local jar
     jar=$(dpkg -L libzookeeper-java zookeeper 2>/dev/null | grep -E '/usr/share/java/zookeeper\.jar$' | head -n1 || true)
@@ -63,7 +97,7 @@ classpath() {
         exit 1
     fi
     # jute is listed in the manifest, but name it anyway; slf4j-nop (if any) keeps logging quiet.
-    local cp="$dir/conf:$jar:/usr/share/java/zookeeper-jute.jar"
+    local cp="$1/conf:$jar:/usr/share/java/zookeeper-jute.jar"
     for extra in /usr/share/java/slf4j-simple.jar /usr/share/java/slf4j-nop.jar; do
         if [ -f "$extra" ]; then cp="$cp:$extra"; break; fi
     done
@@ -91,7 +125,7 @@ extendedTypesEnabled=true
 admin.enableServer=false
 EOF
     local cp
-    cp=$(classpath)
+    cp=$(classpath "$dir")
     # Short container/TTL check interval so the suite can watch them being reaped.
     nohup java -Xmx512m -Dzookeeper.log.dir="$dir" \
         -Dzookeeper.root.logger=INFO,CONSOLE \
@@ -148,5 +182,10 @@ case $cmd in
     start) start ;;
     stop) stop ;;
     status) status ;;
+    ensemble-start | ensemble-stop | ensemble-status)
+        # shellcheck source=scripts/apache-zk-ensemble.sh
+        . "$(dirname "$0")/apache-zk-ensemble.sh"
+        "${cmd//-/_}"
+        ;;
     *) usage ;;
 esac

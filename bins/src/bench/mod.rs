@@ -6,10 +6,19 @@
 //! pipelines them on one connection). Latency is measured per request, from issue to reply,
 //! into HDR histograms (3 significant digits). Requests issued during `--warmup` are not
 //! counted. Everything is created under `--root` and deleted at the end.
+//!
+//! `zoorepl bench failover` instead kills the leader of an ensemble under a writer and times
+//! the first write after it (see [`FailoverArgs`]).
 
+mod failover;
+mod failover_report;
+mod process;
 mod report;
+mod srvr;
 mod worker;
 
+pub use failover::{run as run_failover, FailoverArgs};
+pub use failover_report::{FailoverReport, RoundReport, Summary};
 pub use report::{BenchReport, LatencyReport};
 
 use std::sync::atomic::Ordering;
@@ -36,6 +45,46 @@ pub enum Op {
     Get,
     /// `--read-percent` gets, the rest sets.
     Mixed,
+}
+
+/// `zoorepl bench`: a load run (the options of [`BenchArgs`]) or a subcommand.
+#[derive(Debug, Clone, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchCommand {
+    /// A measurement other than a load run.
+    #[command(subcommand)]
+    pub action: Option<BenchAction>,
+    /// The load run's options.
+    #[command(flatten)]
+    pub load: BenchArgs,
+}
+
+/// The subcommands of `zoorepl bench`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum BenchAction {
+    /// Kill -9 an ensemble's leader under a writer, round after round, and report the time
+    /// from each kill to the first write after it.
+    Failover(FailoverArgs),
+}
+
+/// Runs `zoorepl bench` or its subcommand, printing the report on stdout.
+///
+/// # Errors
+/// As [`run`] or [`run_failover`].
+pub async fn run_command(command: BenchCommand) -> anyhow::Result<()> {
+    match command.action {
+        Some(BenchAction::Failover(args)) => {
+            let json = args.json;
+            let report = run_failover(args).await?;
+            if json {
+                println!("{}", report.to_json());
+            } else {
+                report.print_text();
+            }
+        }
+        None => drop(run_and_print(command.load).await?),
+    }
+    Ok(())
 }
 
 /// Options of `zoorepl bench`.

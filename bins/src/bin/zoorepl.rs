@@ -1,7 +1,8 @@
 //! The `zoorepl` command-line tool:
 //! - with no subcommand: an interactive shell like zkCli (`zoorepl -s host:port`);
 //! - zkCli's commands one-shot: `zoorepl -s host:port get /a` (exit 1 when the command fails);
-//! - `bench`: a load generator over the ZooKeeper protocol;
+//! - `bench`: a load generator over the ZooKeeper protocol; `bench failover` times a leader's
+//!   kill -9 to the first write after it;
 //! - `check`: checks a recorded history for linearizability (exit 0 linearizable,
 //!   1 not linearizable, 2 unknown or error);
 //! - `sim`: runs the deterministic simulator over seeds (exit 1 when a seed fails);
@@ -36,7 +37,7 @@ enum Command {
     /// Check a history for linearizability. Exit code: 0 linearizable, 1 not, 2 unknown or error.
     Check(CheckArgs),
     /// Generate load over the ZooKeeper protocol and report throughput and latency.
-    Bench(zoorepl::bench::BenchArgs),
+    Bench(zoorepl::bench::BenchCommand),
     /// Run the deterministic simulator: `--seeds A..B`, or `--seed S --trace`.
     Sim(zoorepl::sim::SimArgs),
     /// Run a local ensemble of zoorepld processes: `ensemble start|stop|status`.
@@ -120,7 +121,7 @@ fn run_client(server: &str, command: Option<Command>) -> ExitCode {
         match command {
             None => zoorepl::cli::run_shell(server).await.map(|()| 0),
             Some(Command::Shell(cmd)) => zoorepl::cli::run_one_shot(server, cmd).await,
-            Some(Command::Bench(args)) => zoorepl::bench::run_and_print(args).await.map(|_| 0),
+            Some(Command::Bench(command)) => zoorepl::bench::run_command(command).await.map(|()| 0),
             Some(Command::Check(_) | Command::Sim(_) | Command::Ensemble(_)) => {
                 unreachable!("handled by the caller")
             }

@@ -27,6 +27,9 @@ pub enum EnsembleAction {
     Stop(StopArgs),
     /// Show each server's pid, whether it runs, and its mode.
     Status(StatusArgs),
+    /// Start one stopped server of a laid-out ensemble (e.g. after a kill -9) and wait until
+    /// every running server serves.
+    StartOne(StartOneArgs),
 }
 
 /// Arguments of `zoorepl ensemble start`.
@@ -84,6 +87,23 @@ pub struct StatusArgs {
     pub dir: PathBuf,
 }
 
+/// Arguments of `zoorepl ensemble start-one`.
+#[derive(clap::Args, Debug)]
+pub struct StartOneArgs {
+    /// The ensemble's directory.
+    #[arg(long, default_value = "./zoorepl-ensemble")]
+    pub dir: PathBuf,
+    /// The server's id (N of `server-N`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=126))]
+    pub id: u64,
+    /// Give up waiting for the ensemble to serve after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// The zoorepld binary (default: the one next to this zoorepl).
+    #[arg(long, value_name = "PATH")]
+    pub zoorepld: Option<PathBuf>,
+}
+
 /// Runs one `zoorepl ensemble` subcommand.
 ///
 /// # Errors
@@ -94,6 +114,7 @@ pub fn run(args: &EnsembleArgs) -> anyhow::Result<()> {
         EnsembleAction::Start(start_args) => start(start_args),
         EnsembleAction::Stop(stop_args) => stop(stop_args),
         EnsembleAction::Status(status_args) => status(status_args),
+        EnsembleAction::StartOne(one_args) => start_one(one_args),
     }
 }
 
@@ -227,5 +248,27 @@ fn stop(args: &StopArgs) -> anyhow::Result<()> {
 
 fn status(args: &StatusArgs) -> anyhow::Result<()> {
     let ensemble = LocalEnsemble::open(&args.dir)?;
+    print_members(&ensemble)
+}
+
+fn start_one(args: &StartOneArgs) -> anyhow::Result<()> {
+    let mut ensemble = LocalEnsemble::open(&args.dir)?;
+    if let Some(path) = &args.zoorepld {
+        ensemble.set_zoorepld(path.clone());
+    }
+    let id = ServerId(args.id);
+    let pid = ensemble.start(id)?;
+    eprintln!("server {}: started, pid {pid}", id.0);
+    // Whatever happens next, the server stays up for the user to inspect or stop.
+    ensemble.detach();
+    ensemble
+        .wait_serving(Duration::from_secs(args.timeout))
+        .with_context(|| {
+            let dir = ensemble.dir().display();
+            format!(
+                "server {} of {dir} did not serve (see `zoorepl ensemble status --dir {dir}`)",
+                id.0
+            )
+        })?;
     print_members(&ensemble)
 }

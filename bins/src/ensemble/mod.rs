@@ -32,7 +32,7 @@ use std::sync::{Mutex, PoisonError};
 use anyhow::Context;
 use zoorepl_core::ids::ServerId;
 
-pub use cli::{run, EnsembleAction, EnsembleArgs, StartArgs, StatusArgs, StopArgs};
+pub use cli::{run, EnsembleAction, EnsembleArgs, StartArgs, StartOneArgs, StatusArgs, StopArgs};
 pub use probe::MemberState;
 pub use process::{StopOutcome, STOP_TIMEOUT};
 
