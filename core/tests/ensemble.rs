@@ -4,66 +4,9 @@
 
 mod ensemble_support;
 
-use bytes::Bytes;
-use ensemble_support::Cluster;
-use zoorepl_core::proto::{Acl, CreateRequest, OpCode, Request, Response};
+use ensemble_support::{connect, create, data_of, get, settled};
+use zoorepl_core::proto::Request;
 use zoorepl_core::zab::Role;
-
-fn create(path: &str, data: &str) -> Request {
-    Request::Create {
-        op: OpCode::Create,
-        req: CreateRequest {
-            path: path.into(),
-            data: Some(Bytes::from(data.to_owned())),
-            acl: vec![Acl::open_unsafe()],
-            flags: 0,
-        },
-        ttl: None,
-    }
-}
-
-fn get(path: &str) -> Request {
-    Request::GetData {
-        path: path.into(),
-        watch: false,
-    }
-}
-
-fn data_of(reply: Option<(i64, i32, Response)>) -> Option<String> {
-    match reply {
-        Some((_, 0, Response::GetData { data, .. })) => {
-            data.map(|d| String::from_utf8(d.to_vec()).expect("utf-8"))
-        }
-        _ => None,
-    }
-}
-
-/// Elects and waits until every server serves.
-fn settled(voters: u64, observers: u64) -> Cluster {
-    let mut c = Cluster::new(voters, observers);
-    c.run_until(3_000);
-    let leader = c.leader().expect("a leader is established");
-    for id in 1..=voters + observers {
-        let o = c.observe(id).expect("running");
-        assert!(o.serving, "server {id} serves: {o:?}");
-        assert_eq!(
-            o.leader.map(|l| l.0),
-            Some(leader),
-            "server {id} follows the leader"
-        );
-    }
-    c
-}
-
-fn connect(c: &mut Cluster, server: u64) -> u64 {
-    let conn = c.connect(server, None);
-    c.run_until(c.now + 200);
-    assert!(
-        c.clients[&conn].session.is_some(),
-        "session created via {server}"
-    );
-    conn
-}
 
 #[test]
 fn election_three_voters_establish_one_leader() {

@@ -67,6 +67,10 @@ impl Node {
                 after,
             } => {
                 if self.is_my_leader(from, epoch) {
+                    if refusal == Refusal::Error(ZkError::SessionMoved.code()) {
+                        self.on_session_moved(session, cxid);
+                        return;
+                    }
                     let result = match refusal {
                         Refusal::Error(code) => Err(code),
                         Refusal::Multi(codes) => Ok(Response::Multi(
@@ -87,6 +91,16 @@ impl Node {
             } => {
                 if self.is_my_leader(from, epoch) {
                     self.resolve_forwarded(session, cxid, zxid, Ok(Response::Empty));
+                }
+            }
+            PeerMsg::Revalidated {
+                epoch,
+                session,
+                valid,
+                after,
+            } => {
+                if self.is_my_leader(from, epoch) {
+                    self.on_revalidated(session, valid, after);
                 }
             }
             PeerMsg::Touch { epoch, sessions } => {
@@ -162,6 +176,7 @@ impl Node {
         if delivered {
             self.overlay.applied_through(self.tree.last_applied());
             self.unpark();
+            self.finish_resumes();
         }
         self.send_touches();
     }
@@ -199,8 +214,12 @@ impl Node {
         self.waiting.clear();
         self.overlay = crate::prep::Overlay::default();
         self.creating.clear();
+        self.revalidating.clear();
+        self.resuming.clear();
         self.parked.clear();
         self.forwarded_xids.clear();
+        self.owners.clear();
+        self.pending_sessions.clear();
         self.touched.clear();
         self.sessions.restart_expiry(self.now);
         self.last_assigned = self.tree.last_applied();
@@ -248,7 +267,11 @@ impl Node {
         cxid: Xid,
         what: Forwarded,
     ) {
-        let first = match self.forwarded_xids.get(&session) {
+        if what == Forwarded::Resume {
+            self.leader_on_resume(from, epoch, session);
+            return;
+        }
+        let first = match self.forwarded_xids.get(&(session, from)) {
             None => true,
             Some(last) => matches!(what, Forwarded::Request { .. }) && cxid > *last,
         };
@@ -257,19 +280,21 @@ impl Node {
         }
         let (frame, ids) = match what {
             Forwarded::CreateSession { timeout_ms } => {
-                self.forwarded_xids.insert(session, Xid(i32::MIN));
+                self.forwarded_xids.insert((session, from), Xid(i32::MIN));
                 if self.sessions.get(session).is_none() && timeout_ms > 0 {
                     let op = crate::txn::TxnOp::CreateSession { timeout_ms };
                     self.submit(session, Xid(0), op, Waiter::Remote);
+                    self.leader_on_create_forwarded(session, from);
                 }
                 return;
             }
             Forwarded::Request { frame, ids } => (frame, ids),
+            Forwarded::Resume => unreachable!("handled above"),
         };
         let Ok((_, req)) = decode_request(&frame) else {
             return;
         };
-        self.forwarded_xids.insert(session, cxid);
+        self.forwarded_xids.insert((session, from), cxid);
         let after = self.last_assigned;
         let refuse = |refusal| PeerMsg::Refused {
             epoch,
@@ -278,12 +303,19 @@ impl Node {
             refusal,
             after,
         };
-        if self.sessions.get(session).is_none_or(|s| s.closing) {
+        if !self.leader_session_alive(session) {
             let msg = refuse(Refusal::Error(ZkError::SessionExpired.code()));
             self.send_peer(from, msg);
             return;
         }
-        if let Request::Sync { .. } = req {
+        // Java checks the owner of every request but a sync (which skips its prep stage).
+        let is_sync = matches!(req, Request::Sync { .. });
+        if !is_sync && !self.leader_claim(session, from) {
+            let msg = refuse(Refusal::Error(ZkError::SessionMoved.code()));
+            self.send_peer(from, msg);
+            return;
+        }
+        if is_sync {
             let msg = PeerMsg::Synced {
                 epoch,
                 session,

@@ -150,6 +150,13 @@ pub(super) enum Wire {
     SnapChunk(Bytes),
     /// The encoded state is complete; its CRC32C.
     SnapEnd { crc32c: u32 },
+    /// `PeerMsg::Revalidated`.
+    Revalidated {
+        epoch: u32,
+        session: SessionId,
+        valid: bool,
+        after: Zxid,
+    },
 }
 
 impl Wire {
@@ -194,6 +201,17 @@ impl Wire {
                 zxid,
             },
             PeerMsg::Touch { epoch, sessions } => Self::Touch { epoch, sessions },
+            PeerMsg::Revalidated {
+                epoch,
+                session,
+                valid,
+                after,
+            } => Self::Revalidated {
+                epoch,
+                session,
+                valid,
+                after,
+            },
             PeerMsg::Snapshot { epoch, zxid, image } => {
                 return Err(SnapshotMsg { epoch, zxid, image })
             }
@@ -241,6 +259,17 @@ impl Wire {
                 zxid,
             },
             Self::Touch { epoch, sessions } => PeerMsg::Touch { epoch, sessions },
+            Self::Revalidated {
+                epoch,
+                session,
+                valid,
+                after,
+            } => PeerMsg::Revalidated {
+                epoch,
+                session,
+                valid,
+                after,
+            },
             Self::SnapBegin { .. } | Self::SnapChunk(_) | Self::SnapEnd { .. } => return None,
         })
     }
