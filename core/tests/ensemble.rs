@@ -4,9 +4,39 @@
 
 mod ensemble_support;
 
-use ensemble_support::{connect, create, data_of, get, settled};
-use zoorepl_core::proto::Request;
+use ensemble_support::{connect, create, data_of, get, settled, Cluster, MEMBERSHIP};
+use zoorepl_core::proto::{Request, Response};
 use zoorepl_core::zab::Role;
+
+/// `/zookeeper/config` as a client of `server` reads it: (data, version, mzxid, mtime).
+fn config_node(c: &mut Cluster, server: u64) -> (String, i32, i64, i64) {
+    let conn = connect(c, server);
+    c.send(conn, 1, &get("/zookeeper/config"));
+    c.run_until(c.now + 50);
+    match c.reply(conn, 1) {
+        Some((_, 0, Response::GetData { data, stat })) => {
+            let text = String::from_utf8(data.expect("data").to_vec()).expect("utf-8");
+            (text, stat.version, stat.mzxid, stat.mtime)
+        }
+        other => panic!("getData /zookeeper/config on {server}: {other:?}"),
+    }
+}
+
+#[test]
+fn config_node_holds_the_membership_on_every_member() {
+    let mut c = settled(3, 0);
+    for id in 1..=3 {
+        let (text, version, mzxid, mtime) = config_node(&mut c, id);
+        assert_eq!(text, MEMBERSHIP, "server {id}");
+        // Java's initConfigInZKDatabase: version -1, mzxid the config's version, mtime now.
+        assert_eq!((version, mzxid), (-1, 0), "server {id}");
+        assert!(mtime >= 0 && mtime <= i64::try_from(c.now).expect("small"));
+    }
+    let digests: Vec<u64> = (1..=3)
+        .map(|id| c.observe(id).expect("up").digest)
+        .collect();
+    assert!(digests.windows(2).all(|w| w[0] == w[1]), "{digests:?}");
+}
 
 #[test]
 fn election_three_voters_establish_one_leader() {
@@ -138,6 +168,16 @@ fn sync_empty_follower_catches_up_by_snap() {
     assert!(o.serving, "synced: {o:?}");
     assert_eq!(o.digest, c.observe(leader).expect("up").digest, "same tree");
     assert!(c.disks[&victim].snapshot.is_some(), "installed a SNAP");
+    let (text, version, _, mtime) = config_node(&mut c, victim);
+    assert_eq!(
+        (text.as_str(), version),
+        (MEMBERSHIP, -1),
+        "written again after the SNAP"
+    );
+    assert!(
+        mtime >= 3_000,
+        "by the synced member itself, not copied from the leader"
+    );
 }
 
 #[test]

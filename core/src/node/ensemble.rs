@@ -126,6 +126,7 @@ impl Node {
         let cfg = self.config.config();
         self.sessions = super::session_table(cfg, self.now, &image.sessions);
         self.tree = image.tree;
+        self.write_membership();
         let now = self.now;
         self.zab_mut().on_snapshot(now, zxid);
     }
@@ -179,6 +180,16 @@ impl Node {
             self.finish_resumes();
         }
         self.send_touches();
+    }
+
+    /// Writes the membership into `/zookeeper/config` (at start and after a SNAP), as Java
+    /// does on each member.
+    pub(super) fn write_membership(&mut self) {
+        if let Some(text) = &self.config.config().membership {
+            let data = Bytes::from(text.clone().into_bytes());
+            let time_ms = i64::try_from(self.now.as_millis()).unwrap_or(i64::MAX);
+            self.tree.set_config(data, time_ms);
+        }
     }
 
     fn send_peer(&mut self, to: ServerId, msg: PeerMsg) {

@@ -186,6 +186,7 @@ impl Node {
             let epochs = (recovered.accepted_epoch, recovered.current_epoch);
             let zab = Zab::new(cfg.server_id, ensemble, cfg.tick_ms, epochs, history, now);
             node.zab = Some(zab);
+            node.write_membership();
             node.drain_zab();
             node.check_invariants();
             return node;

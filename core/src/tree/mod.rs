@@ -8,6 +8,7 @@
 pub mod acl;
 mod apply;
 mod check;
+mod config_node;
 mod digest;
 mod node;
 pub mod path;

@@ -61,6 +61,9 @@ pub struct Cluster {
 
 pub const LATENCY_MS: u64 = 1;
 
+/// What every member's `/zookeeper/config` holds (the shell renders it from zoo.cfg).
+pub const MEMBERSHIP: &str = "server.1=127.0.0.1:2888:3888:participant\nversion=0";
+
 impl Cluster {
     /// `voters` participants numbered 1.., then `observers` observers.
     pub fn new(voters: u64, observers: u64) -> Self {
@@ -97,6 +100,7 @@ impl Cluster {
                 tick_ms: 100,
                 snap_count: 1000,
                 ensemble: Some(ensemble.clone()),
+                membership: Some(MEMBERSHIP.to_owned()),
                 ..NodeConfig::default()
             };
             c.configs.insert(id, config);
