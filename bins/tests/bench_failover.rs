@@ -31,6 +31,7 @@ fn start(dir: &Path) -> LocalEnsemble {
         ports: PortChoice::Ephemeral,
         tick_ms: 200,
         zoorepld: Some(env!("CARGO_BIN_EXE_zoorepld").into()),
+        extra_config: Vec::new(),
     };
     let ensemble = LocalEnsemble::create(dir, &options).expect("layout");
     ensemble.start_all().expect("start");

@@ -25,7 +25,12 @@ fn options(servers: usize, observers: usize) -> EnsembleOptions {
         ports: PortChoice::Ephemeral,
         tick_ms: 200,
         zoorepld: Some(env!("CARGO_BIN_EXE_zoorepld").into()),
+        extra_config: Vec::new(),
     }
+}
+
+fn key_value(key: &str, value: &str) -> (String, String) {
+    (key.to_owned(), value.to_owned())
 }
 
 /// Runs `zoorepl ensemble <words>` (split at whitespace; temporary paths have none); returns
@@ -132,6 +137,26 @@ fn layout_ports_count_up_from_the_bases_by_server_id() {
 }
 
 #[test]
+fn layout_appends_extra_config_lines_to_every_member() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = options(3, 0);
+    opts.extra_config = vec![
+        key_value("maxClientCnxns", "200"),
+        key_value("extendedTypesEnabled", "true"),
+        key_value("znode.container.checkIntervalMs", "1000"),
+    ];
+    let ensemble = LocalEnsemble::create(dir.path(), &opts).expect("layout");
+    for m in ensemble.members() {
+        let (config, warnings) = ServerConfig::from_file(m.config_path()).expect("parses");
+        assert!(warnings.is_empty(), "server {}: {warnings:?}", m.id.0);
+        assert_eq!(config.max_client_cnxns, 200);
+        assert!(config.extended_types);
+        assert_eq!(config.container_check_interval_ms, 1000);
+        assert_eq!(config.ensemble.servers.len(), 3);
+    }
+}
+
+#[test]
 fn layout_refuses_bad_options_with_a_reason() {
     let dir = tempfile::tempdir().expect("tempdir");
     let refuse = |opts: &EnsembleOptions, expected: &str| {
@@ -155,6 +180,21 @@ fn layout_refuses_bad_options_with_a_reason() {
         election: 3888,
     };
     refuse(&overflowing, "runs past 65535");
+    for (key, value, expected) in [
+        ("tickTime", "100", "the layout writes tickTime itself"),
+        (
+            "server.9",
+            "127.0.0.1:1:2",
+            "the layout writes server.9 itself",
+        ),
+        ("max Client", "1", "not a zoo.cfg key"),
+        ("#comment", "1", "not a zoo.cfg key"),
+        ("maxClientCnxns", "1\nclientPort=1", "must be one line"),
+    ] {
+        let mut extra = options(3, 0);
+        extra.extra_config = vec![key_value(key, value)];
+        refuse(&extra, expected);
+    }
     // An earlier layout with more members is not silently mixed with a smaller one.
     LocalEnsemble::create(dir.path(), &options(3, 0)).expect("first layout");
     refuse(&options(1, 0), "earlier layout with more members");
@@ -241,9 +281,15 @@ fn cli_starts_reports_and_stops_a_one_member_ensemble() {
     let [client, quorum, election] = [free_port(), free_port(), free_port()];
     let (code, out, err) = ensemble(&format!(
         "start --servers 1 --dir {d} --client-port {client} --quorum-port {quorum} \
-         --election-port {election} --tick-ms 200 --timeout 20"
+         --election-port {election} --tick-ms 200 --timeout 20 \
+         --extra-config maxClientCnxns=7 --extra-config extendedTypesEnabled=true"
     ));
     assert_eq!(code, 0, "{out}\n{err}");
+    let cfg = std::fs::read_to_string(dir.join("server-1/zoo.cfg")).expect("zoo.cfg");
+    assert!(
+        cfg.contains("\nmaxClientCnxns=7\nextendedTypesEnabled=true\n"),
+        "{cfg}"
+    );
     assert!(err.contains("server 1: started, pid"), "{err}");
     assert!(err.contains("server 1: up, standalone"), "{err}");
     assert!(out.contains("mode standalone"), "{out}");
@@ -295,6 +341,10 @@ fn cli_refuses_bad_input_with_a_clear_error() {
     let (code, _, err) = ensemble(&format!("start --servers 0 --dir {d}"));
     assert_ne!(code, 0);
     assert!(err.contains("--servers"), "{err}");
+
+    let (code, _, err) = ensemble(&format!("start --dir {d} --extra-config maxClientCnxns"));
+    assert_ne!(code, 0);
+    assert!(err.contains("expected KEY=VALUE"), "{err}");
 
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port();

@@ -22,6 +22,7 @@ fn start(dir: &std::path::Path, voters: usize, observers: usize) -> LocalEnsembl
         ports: PortChoice::Ephemeral,
         tick_ms: 200,
         zoorepld: Some(env!("CARGO_BIN_EXE_zoorepld").into()),
+        extra_config: Vec::new(),
     };
     let ensemble = LocalEnsemble::create(dir, &options).expect("layout");
     ensemble.start_all().expect("start");

@@ -4,65 +4,38 @@
 
 mod ensemble_support;
 
-use bytes::Bytes;
-use ensemble_support::Cluster;
-use zoorepl_core::proto::{Acl, CreateRequest, OpCode, Request, Response};
+use ensemble_support::{connect, create, data_of, get, settled, Cluster, MEMBERSHIP};
+use zoorepl_core::proto::{Request, Response};
 use zoorepl_core::zab::Role;
 
-fn create(path: &str, data: &str) -> Request {
-    Request::Create {
-        op: OpCode::Create,
-        req: CreateRequest {
-            path: path.into(),
-            data: Some(Bytes::from(data.to_owned())),
-            acl: vec![Acl::open_unsafe()],
-            flags: 0,
-        },
-        ttl: None,
-    }
-}
-
-fn get(path: &str) -> Request {
-    Request::GetData {
-        path: path.into(),
-        watch: false,
-    }
-}
-
-fn data_of(reply: Option<(i64, i32, Response)>) -> Option<String> {
-    match reply {
-        Some((_, 0, Response::GetData { data, .. })) => {
-            data.map(|d| String::from_utf8(d.to_vec()).expect("utf-8"))
+/// `/zookeeper/config` as a client of `server` reads it: (data, version, mzxid, mtime).
+fn config_node(c: &mut Cluster, server: u64) -> (String, i32, i64, i64) {
+    let conn = connect(c, server);
+    c.send(conn, 1, &get("/zookeeper/config"));
+    c.run_until(c.now + 50);
+    match c.reply(conn, 1) {
+        Some((_, 0, Response::GetData { data, stat })) => {
+            let text = String::from_utf8(data.expect("data").to_vec()).expect("utf-8");
+            (text, stat.version, stat.mzxid, stat.mtime)
         }
-        _ => None,
+        other => panic!("getData /zookeeper/config on {server}: {other:?}"),
     }
 }
 
-/// Elects and waits until every server serves.
-fn settled(voters: u64, observers: u64) -> Cluster {
-    let mut c = Cluster::new(voters, observers);
-    c.run_until(3_000);
-    let leader = c.leader().expect("a leader is established");
-    for id in 1..=voters + observers {
-        let o = c.observe(id).expect("running");
-        assert!(o.serving, "server {id} serves: {o:?}");
-        assert_eq!(
-            o.leader.map(|l| l.0),
-            Some(leader),
-            "server {id} follows the leader"
-        );
+#[test]
+fn config_node_holds_the_membership_on_every_member() {
+    let mut c = settled(3, 0);
+    for id in 1..=3 {
+        let (text, version, mzxid, mtime) = config_node(&mut c, id);
+        assert_eq!(text, MEMBERSHIP, "server {id}");
+        // Java's initConfigInZKDatabase: version -1, mzxid the config's version, mtime now.
+        assert_eq!((version, mzxid), (-1, 0), "server {id}");
+        assert!(mtime >= 0 && mtime <= i64::try_from(c.now).expect("small"));
     }
-    c
-}
-
-fn connect(c: &mut Cluster, server: u64) -> u64 {
-    let conn = c.connect(server, None);
-    c.run_until(c.now + 200);
-    assert!(
-        c.clients[&conn].session.is_some(),
-        "session created via {server}"
-    );
-    conn
+    let digests: Vec<u64> = (1..=3)
+        .map(|id| c.observe(id).expect("up").digest)
+        .collect();
+    assert!(digests.windows(2).all(|w| w[0] == w[1]), "{digests:?}");
 }
 
 #[test]
@@ -115,7 +88,7 @@ fn broadcast_request_of_a_session_the_leader_has_not_applied_yet_waits_for_it() 
     let mut c = settled(3, 0);
     let leader = c.leader().expect("leader");
     let follower = (1..=3).find(|id| *id != leader).expect("a follower");
-    c.fsync_ms.insert(leader, 150);
+    c.disk_ms.insert(leader, 150);
     let a = c.connect(follower, None);
     c.run_until(c.now + 40);
     assert!(
@@ -140,7 +113,7 @@ fn broadcast_deferred_forward_is_proposed_when_the_leader_catches_up() {
     let leader = c.leader().expect("leader");
     let follower = (1..=3).find(|id| *id != leader).expect("a follower");
     let a = connect(&mut c, follower);
-    c.fsync_ms.insert(leader, 30);
+    c.disk_ms.insert(leader, 30);
     // The create is committed by the followers' acks; the leader applies it 30 ms later.
     c.send(a, 1, &create("/x", "one"));
     let sent = c.now;
@@ -255,6 +228,16 @@ fn sync_empty_follower_catches_up_by_snap() {
     assert!(o.serving, "synced: {o:?}");
     assert_eq!(o.digest, c.observe(leader).expect("up").digest, "same tree");
     assert!(c.disks[&victim].snapshot.is_some(), "installed a SNAP");
+    let (text, version, _, mtime) = config_node(&mut c, victim);
+    assert_eq!(
+        (text.as_str(), version),
+        (MEMBERSHIP, -1),
+        "written again after the SNAP"
+    );
+    assert!(
+        mtime >= 3_000,
+        "by the synced member itself, not copied from the leader"
+    );
 }
 
 #[test]

@@ -288,6 +288,30 @@ fn server_lines_are_parsed_and_kept() {
 }
 
 #[test]
+fn membership_is_written_as_java_writes_zookeeper_config() {
+    let text = "dataDir=/d\ninitLimit=10\nsyncLimit=5\n\
+                server.1=zk1:2888:3888\n\
+                server.2=zk2:2889:3889:observer;2182\n\
+                server.3=127.0.0.1:2890:3890;10.1.1.1:2183\n\
+                server.4=[fe80::1]:2891:3891:participant;2184\n";
+    let (c, _) = parse_ok(text);
+    // Java 3.8.0's `QuorumPeerConfig.parse(..).getQuorumVerifier().toString()` of this file.
+    let java = "server.1=zk1:2888:3888:participant\n\
+                server.2=zk2:2889:3889:observer;0.0.0.0:2182\n\
+                server.3=127.0.0.1:2890:3890:participant;10.1.1.1:2183\n\
+                server.4=[fe80:0:0:0:0:0:0:1]:2891:3891:participant;0.0.0.0:2184\n\
+                version=0";
+    assert_eq!(c.membership(), java);
+    let node = c.member_node_config(ServerId(1), 7);
+    assert_eq!(node.membership.as_deref(), Some(java));
+    assert_eq!(
+        c.node_config(7).membership,
+        None,
+        "standalone: empty /zookeeper/config"
+    );
+}
+
+#[test]
 fn ensembles_need_init_and_sync_limits_and_good_server_lines() {
     let two = "dataDir=/d\nclientPort=2181\nserver.1=a:1:2\nserver.2=b:1:2\n";
     assert_eq!(

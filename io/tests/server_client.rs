@@ -203,3 +203,36 @@ async fn four_letter_words_and_garbage_do_not_disturb_clients() {
         .await
         .expect("other clients carry on");
 }
+
+/// Sends a four-letter word on a fresh connection; returns the answer and that connection's
+/// local address.
+async fn four_letter(addr: &str, word: &str) -> (String, std::net::SocketAddr) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let me = s.local_addr().expect("bound");
+    s.write_all(word.as_bytes()).await.expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.expect("read");
+    (out, me)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_letter_words_count_and_list_their_own_connection_as_java_does() {
+    let (addr, _) = start().await;
+    let (srvr, _) = four_letter(&addr, "srvr").await;
+    assert!(srvr.contains("\nConnections: 1\n"), "{srvr}");
+    let (cons, me) = four_letter(&addr, "cons").await;
+    assert_eq!(
+        cons,
+        format!(" /{me}[0](queued=0,recved=1,sent=0)\n\n"),
+        "a server without clients lists the asking connection"
+    );
+    let _client = zk::Client::connect(&addr).await.expect("connect");
+    let (stat, me) = four_letter(&addr, "stat").await;
+    let clients: Vec<&str> = stat.lines().filter(|l| l.starts_with(" /")).collect();
+    assert_eq!(clients.len(), 2, "{stat}");
+    assert!(clients.contains(&format!(" /{me}[0](queued=0,recved=1,sent=0)").as_str()));
+    assert!(stat.contains("\nConnections: 2\n"), "{stat}");
+    let (mntr, _) = four_letter(&addr, "mntr").await;
+    assert!(mntr.contains("zk_num_alive_connections\t2\n"), "{mntr}");
+}

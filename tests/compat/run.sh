@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs both compatibility suites against a running ZooKeeper-compatible server:
-#   1. the kazoo/pytest suite (tests/compat/kazoo), server address in ZK_SERVER
+#   1. the kazoo/pytest suite (tests/compat/kazoo), connect string in ZK_SERVER
 #   2. the zkCli transcript check (tests/compat/zkcli)
 # and ends with one line "N passed, M failed[, K skipped]" over both. Exit status is non-zero
-# if anything failed.
+# if anything failed. The argument is a ZooKeeper connect string: one host:port, or several
+# separated by commas (the servers of an ensemble; every one must accept connections).
 #
 #   tests/compat/run.sh 127.0.0.1:2181
+#   tests/compat/run.sh 127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183
 #
 # Environment: PYTHON (default /usr/bin/python3, where Debian's kazoo and pytest live),
 # PYTEST_ARGS (extra pytest arguments, e.g. "-k watches -x"), ZK_TICK_MS, ZK_REAP_WAIT,
@@ -14,7 +16,7 @@
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
-    echo "usage: $0 host:port" >&2
+    echo "usage: $0 host:port[,host:port...]" >&2
     exit 2
 fi
 server=$1
@@ -25,11 +27,12 @@ trap 'rm -rf "$log"' EXIT
 
 if ! "$PY" - "$server" <<'PYEOF'
 import socket, sys
-host, _, port = sys.argv[1].rpartition(":")
-try:
-    socket.create_connection((host, int(port)), timeout=5).close()
-except OSError as e:
-    sys.exit(f"run.sh: cannot connect to {sys.argv[1]}: {e}")
+for hostport in sys.argv[1].split(","):
+    host, _, port = hostport.strip().rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except (OSError, ValueError) as e:
+        sys.exit(f"run.sh: cannot connect to {hostport!r} of {sys.argv[1]}: {e}")
 PYEOF
 then
     echo "0 passed, 1 failed"

@@ -66,6 +66,9 @@ pub struct StartArgs {
     /// The zoorepld binary (default: the one next to this zoorepl).
     #[arg(long, value_name = "PATH")]
     pub zoorepld: Option<PathBuf>,
+    /// One more line for every server's zoo.cfg (repeatable), e.g. `maxClientCnxns=200`.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = super::extra_config::parse_key_value)]
+    pub extra_config: Vec<(String, String)>,
 }
 
 /// Arguments of `zoorepl ensemble stop`.
@@ -129,6 +132,7 @@ fn start(args: &StartArgs) -> anyhow::Result<()> {
         },
         tick_ms: args.tick_ms,
         zoorepld: args.zoorepld.clone(),
+        extra_config: args.extra_config.clone(),
     };
     let ensemble = LocalEnsemble::create(&args.dir, &options)
         .with_context(|| format!("laying out an ensemble in {}", args.dir.display()))?;

@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use zoorepl_core::ids::ServerId;
 use zoorepl_io::config::{PeerType, ServerConfig};
 
+use super::extra_config;
 use super::{
     EnsembleOptions, Member, MemberKind, PortChoice, INIT_LIMIT_TICKS, MEMBERS_MAX,
     SYNC_LIMIT_TICKS,
@@ -37,7 +38,7 @@ pub(super) fn check_options(options: &EnsembleOptions) -> anyhow::Result<()> {
             options.tick_ms
         );
     }
-    Ok(())
+    extra_config::check(&options.extra_config)
 }
 
 /// The members of `options` under `dir`, with their ports.
@@ -232,6 +233,7 @@ fn zoo_cfg(m: &Member, all: &[Member], options: &EnsembleOptions) -> anyhow::Res
         // Java also wants an observer told in its own file, not only by its server.N line.
         text.push_str("peerType=observer\n");
     }
+    extra_config::append(&mut text, &options.extra_config);
     for other in all {
         let suffix = match other.kind {
             MemberKind::Voter => "",

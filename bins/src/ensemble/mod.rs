@@ -18,6 +18,7 @@
 //! (the CLI does; tests do not, so a failing test leaves no servers behind).
 
 mod cli;
+mod extra_config;
 mod layout;
 mod pidfile;
 mod probe;
@@ -154,6 +155,9 @@ pub struct EnsembleOptions {
     pub tick_ms: u32,
     /// The `zoorepld` binary; `None` looks next to the current executable.
     pub zoorepld: Option<PathBuf>,
+    /// More `key=value` lines for every member's zoo.cfg, in this order (for settings the
+    /// layout does not choose, e.g. `maxClientCnxns`). Keys the layout writes are refused.
+    pub extra_config: Vec<(String, String)>,
 }
 
 impl EnsembleOptions {
@@ -166,6 +170,7 @@ impl EnsembleOptions {
             ports: PortChoice::default(),
             tick_ms: TICK_MS_DEFAULT,
             zoorepld: None,
+            extra_config: Vec::new(),
         }
     }
 }

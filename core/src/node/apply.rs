@@ -50,6 +50,7 @@ impl Node {
         );
         if let TxnOp::CreateSession { timeout_ms } = &txn.op {
             self.sessions.add(txn.session, *timeout_ms, self.now);
+            self.pending_sessions.remove(&txn.session);
         }
         for change in &applied.changes {
             for fired in self.watches.trigger(change) {
@@ -79,7 +80,7 @@ impl Node {
             // finds the client's connection through it. A connection still bound to it ends
             // without a reply: an expiry, or in an ensemble a close decided elsewhere (a client
             // closed or expired, then moved). A client's own close was answered and unbound.
-            self.forwarded_xids.remove(&txn.session);
+            self.forget_session_routing(txn.session);
             let bound = self.sessions.remove(txn.session).and_then(|s| s.conn);
             if let Some(conn) = bound {
                 self.end_session_conn(conn, txn.session);

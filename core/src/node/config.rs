@@ -33,6 +33,10 @@ pub struct NodeConfig {
     pub snap_count: u64,
     /// The ensemble this server belongs to; `None` runs standalone.
     pub ensemble: Option<crate::zab::EnsembleConfig>,
+    /// What an ensemble member shows in `/zookeeper/config`: its membership as Java writes it
+    /// (`server.N=host:quorumPort:electionPort:role[;clientAddress:clientPort]` lines, then
+    /// `version=<hex>`). The shell renders it from the `server.N` lines; unused standalone.
+    pub membership: Option<String>,
     /// Checks every invariant after every step in release builds too, with the full walk of
     /// the data tree whenever it changed (debug builds always check). The simulator turns it
     /// on; a server leaves it off, since the walk is O(tree).
@@ -54,6 +58,7 @@ impl Default for NodeConfig {
             container_max_never_used_ms: None,
             snap_count: 100_000,
             ensemble: None,
+            membership: None,
             full_checks: false,
         }
     }

@@ -22,6 +22,13 @@ pub(crate) enum Phase {
     AwaitingConnect,
     /// A createSession txn is being persisted; frames wait in the backlog.
     CreatingSession { zxid: Zxid },
+    /// A learner asked the leader whether `session` may be resumed here; once the leader said
+    /// yes, it waits to have applied `until` (the state the leader answered from). Frames wait
+    /// in the backlog.
+    Revalidating {
+        session: SessionId,
+        until: Option<Zxid>,
+    },
     /// Serving requests of its session.
     Ready,
 }

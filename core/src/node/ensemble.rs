@@ -66,21 +66,14 @@ impl Node {
                 cxid,
                 seen,
                 what,
-            } => {
-                // A learner cannot have applied more than this leader proposed.
-                if self.zab().established_epoch() == Some(epoch) && seen <= self.last_assigned {
-                    let forward = Deferred {
-                        from,
-                        epoch,
-                        session,
-                        cxid,
-                        seen,
-                        what,
-                    };
-                    self.deferred.push_back(forward);
-                    let _ = self.run_deferred();
-                }
-            }
+            } => self.on_forward_msg(Deferred {
+                from,
+                epoch,
+                session,
+                cxid,
+                seen,
+                what,
+            }),
             PeerMsg::Refused {
                 epoch,
                 session,
@@ -89,16 +82,7 @@ impl Node {
                 after,
             } => {
                 if self.is_my_leader(from, epoch) {
-                    let result = match refusal {
-                        Refusal::Error(code) => Err(code),
-                        Refusal::Multi(codes) => Ok(Response::Multi(
-                            codes
-                                .into_iter()
-                                .map(|err| MultiResult::Error { err })
-                                .collect(),
-                        )),
-                    };
-                    self.resolve_forwarded(session, cxid, after, result);
+                    self.on_refused(session, cxid, refusal, after);
                 }
             }
             PeerMsg::Synced {
@@ -109,6 +93,16 @@ impl Node {
             } => {
                 if self.is_my_leader(from, epoch) {
                     self.resolve_forwarded(session, cxid, zxid, Ok(Response::Empty));
+                }
+            }
+            PeerMsg::Revalidated {
+                epoch,
+                session,
+                valid,
+                after,
+            } => {
+                if self.is_my_leader(from, epoch) {
+                    self.on_revalidated(session, valid, after);
                 }
             }
             PeerMsg::Touch { epoch, sessions } => {
@@ -134,6 +128,7 @@ impl Node {
         let cfg = self.config.config();
         self.sessions = super::session_table(cfg, self.now, &image.sessions);
         self.tree = image.tree;
+        self.write_membership();
         let now = self.now;
         self.zab_mut().on_snapshot(now, zxid);
     }
@@ -184,6 +179,7 @@ impl Node {
         if delivered {
             self.overlay.applied_through(self.tree.last_applied());
             self.unpark();
+            self.finish_resumes();
             // Forwards checked now propose: flush and send in this step, not at the next input
             // (on an idle leader that was the next ping, up to half a tick later).
             if self.run_deferred() {
@@ -192,6 +188,35 @@ impl Node {
             }
         }
         self.send_touches();
+    }
+
+    /// On a learner: the leader refused a forwarded request.
+    fn on_refused(&mut self, session: SessionId, cxid: Xid, refusal: Refusal, after: Zxid) {
+        if refusal == Refusal::Error(ZkError::SessionMoved.code()) {
+            self.on_session_moved(session, cxid);
+            return;
+        }
+        let result = match refusal {
+            Refusal::Error(code) => Err(code),
+            Refusal::Multi(codes) => Ok(Response::Multi(
+                codes
+                    .into_iter()
+                    .map(|err| MultiResult::Error { err })
+                    .collect(),
+            )),
+        };
+        self.resolve_forwarded(session, cxid, after, result);
+    }
+
+    /// A learner's forwarded request: checked once this leader applied what the learner had.
+    fn on_forward_msg(&mut self, forward: Deferred) {
+        // A learner cannot have applied more than this leader proposed.
+        if self.zab().established_epoch() == Some(forward.epoch)
+            && forward.seen <= self.last_assigned
+        {
+            self.deferred.push_back(forward);
+            let _ = self.run_deferred();
+        }
     }
 
     /// Checks the forwarded requests whose learner's view this leader has applied, in arrival
@@ -207,6 +232,16 @@ impl Node {
             }
         }
         ran
+    }
+
+    /// Writes the membership into `/zookeeper/config` (at start and after a SNAP), as Java
+    /// does on each member.
+    pub(super) fn write_membership(&mut self) {
+        if let Some(text) = &self.config.config().membership {
+            let data = Bytes::from(text.clone().into_bytes());
+            let time_ms = i64::try_from(self.now.as_millis()).unwrap_or(i64::MAX);
+            self.tree.set_config(data, time_ms);
+        }
     }
 
     fn send_peer(&mut self, to: ServerId, msg: PeerMsg) {
@@ -242,9 +277,13 @@ impl Node {
         self.waiting.clear();
         self.overlay = crate::prep::Overlay::default();
         self.creating.clear();
+        self.revalidating.clear();
+        self.resuming.clear();
         self.parked.clear();
         self.forwarded_xids.clear();
         self.deferred.clear();
+        self.owners.clear();
+        self.pending_sessions.clear();
         self.touched.clear();
         self.sessions.restart_expiry(self.now);
         self.last_assigned = self.tree.last_applied();
@@ -294,7 +333,11 @@ impl Node {
         cxid: Xid,
         what: Forwarded,
     ) {
-        let first = match self.forwarded_xids.get(&session) {
+        if what == Forwarded::Resume {
+            self.leader_on_resume(from, epoch, session);
+            return;
+        }
+        let first = match self.forwarded_xids.get(&(session, from)) {
             None => true,
             Some(last) => matches!(what, Forwarded::Request { .. }) && cxid > *last,
         };
@@ -303,19 +346,21 @@ impl Node {
         }
         let (frame, ids) = match what {
             Forwarded::CreateSession { timeout_ms } => {
-                self.forwarded_xids.insert(session, Xid(i32::MIN));
+                self.forwarded_xids.insert((session, from), Xid(i32::MIN));
                 if self.sessions.get(session).is_none() && timeout_ms > 0 {
                     let op = crate::txn::TxnOp::CreateSession { timeout_ms };
                     self.submit(session, Xid(0), op, Waiter::Remote);
+                    self.leader_on_create_forwarded(session, from);
                 }
                 return;
             }
             Forwarded::Request { frame, ids } => (frame, ids),
+            Forwarded::Resume => unreachable!("handled above"),
         };
         let Ok((_, req)) = decode_request(&frame) else {
             return;
         };
-        self.forwarded_xids.insert(session, cxid);
+        self.forwarded_xids.insert((session, from), cxid);
         let after = self.last_assigned;
         let refuse = |refusal| PeerMsg::Refused {
             epoch,
@@ -324,12 +369,19 @@ impl Node {
             refusal,
             after,
         };
-        if self.sessions.get(session).is_none_or(|s| s.closing) {
+        if !self.leader_session_alive(session) {
             let msg = refuse(Refusal::Error(ZkError::SessionExpired.code()));
             self.send_peer(from, msg);
             return;
         }
-        if let Request::Sync { .. } = req {
+        // Java checks the owner of every request but a sync (which skips its prep stage).
+        let is_sync = matches!(req, Request::Sync { .. });
+        if !is_sync && !self.leader_claim(session, from) {
+            let msg = refuse(Refusal::Error(ZkError::SessionMoved.code()));
+            self.send_peer(from, msg);
+            return;
+        }
+        if is_sync {
             let msg = PeerMsg::Synced {
                 epoch,
                 session,

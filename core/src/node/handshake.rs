@@ -18,7 +18,7 @@ impl Node {
         };
         match c.phase {
             Phase::AwaitingConnect => self.on_connect(conn, &frame),
-            Phase::CreatingSession { .. } => {
+            Phase::CreatingSession { .. } | Phase::Revalidating { .. } => {
                 if c.backlog.len() >= BACKLOG_MAX {
                     self.close(conn, CloseReason::Overloaded);
                 } else {
@@ -72,26 +72,43 @@ impl Node {
     }
 
     fn resume_session(&mut self, conn: ConnId, session: SessionId, passwd: &[u8]) {
+        if !self.sessions.password_matches(session, passwd) {
+            self.refuse_resume(conn);
+            return;
+        }
+        if self.forwards() {
+            // A learner may lag: only the leader knows whether the session still lives.
+            self.revalidate(conn, session);
+            return;
+        }
         let alive = self.sessions.get(session).is_some_and(|s| !s.closing);
-        if !alive || !self.sessions.password_matches(session, passwd) {
-            let read_only = self.conns[&conn].read_only_byte.then_some(false);
-            let response = ConnectResponse {
-                protocol_version: 0,
-                timeout_ms: 0,
-                session_id: 0,
-                passwd: vec![0; PASSWORD_LEN],
-                read_only,
-            };
-            self.outbox.push_back(Output::Handshake { conn, response });
-            self.close(conn, CloseReason::InvalidSession);
+        if !alive {
+            self.refuse_resume(conn);
             return;
         }
         self.sessions.touch(session, self.now);
         self.establish(conn, session);
     }
 
+    /// The invalid-session answer (timeout 0, id 0, a zero password), then a close.
+    pub(super) fn refuse_resume(&mut self, conn: ConnId) {
+        let read_only = self.conns[&conn].read_only_byte.then_some(false);
+        let response = ConnectResponse {
+            protocol_version: 0,
+            timeout_ms: 0,
+            session_id: 0,
+            passwd: vec![0; PASSWORD_LEN],
+            read_only,
+        };
+        self.outbox.push_back(Output::Handshake { conn, response });
+        self.close(conn, CloseReason::InvalidSession);
+    }
+
     /// Binds a live session to the connection, answers the handshake and serves the backlog.
     pub(super) fn establish(&mut self, conn: ConnId, session: SessionId) {
+        if self.leads() {
+            self.leader_owns(session);
+        }
         if let Some(old) = self.sessions.bind(session, conn) {
             if self.conns.contains_key(&old) {
                 self.conns.get_mut(&old).expect("checked").session = None;

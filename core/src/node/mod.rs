@@ -11,9 +11,11 @@ mod config;
 mod conn;
 mod ensemble;
 mod handshake;
+mod owners;
 mod peer;
 mod reads;
 mod requests;
+mod revalidate;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -24,7 +26,7 @@ pub use config::{ConfigError, NodeConfig, ValidConfig};
 pub use peer::{Forwarded, PeerMsg, Refusal, SnapshotImage};
 pub use snapshot::{decode_snapshot, encode_snapshot, SnapshotError, SNAPSHOT_FORMAT};
 
-use crate::ids::{ConnId, SessionId, Xid, Zxid};
+use crate::ids::{ConnId, ServerId, SessionId, Xid, Zxid};
 use crate::input::Input;
 use crate::output::{CloseReason, Output};
 use crate::prep::Overlay;
@@ -108,14 +110,22 @@ pub struct Node {
     zab: Option<Zab>,
     /// Sessions a learner asked the leader to create, and for which connection.
     creating: BTreeMap<SessionId, ConnId>,
+    /// Sessions a learner asked the leader to revalidate, and for which connection.
+    revalidating: BTreeMap<SessionId, ConnId>,
+    /// Connections the leader let resume, waiting to have applied the zxid it answered at.
+    resuming: BTreeSet<(Zxid, ConnId)>,
     /// Connections holding a reply until a zxid applies.
     parked: BTreeSet<(Zxid, ConnId)>,
     /// Sessions active on this learner since the last touch sent to the leader.
     touched: BTreeSet<SessionId>,
     next_touch: Instant,
-    /// The leader's highest forwarded xid per session: a repeated forward (a resend after a
-    /// reconnect) is not prepared twice.
-    forwarded_xids: BTreeMap<SessionId, Xid>,
+    /// The leader's highest forwarded xid per session and learner: a repeated forward (a
+    /// duplicated message) is not prepared twice. A resume on that learner starts it afresh.
+    forwarded_xids: BTreeMap<(SessionId, ServerId), Xid>,
+    /// The leader's record of the server each session's client is connected to (owners.rs).
+    owners: BTreeMap<SessionId, ServerId>,
+    /// Sessions whose createSession the leader prepared for a learner and has not applied.
+    pending_sessions: BTreeSet<SessionId>,
     /// Whether ZAB last reported this server serving clients (ensemble only).
     serving: bool,
     /// The leader's forwarded requests waiting until it has applied their learner's view.
@@ -157,10 +167,14 @@ impl Node {
             snapshot_after,
             zab: None,
             creating: BTreeMap::new(),
+            revalidating: BTreeMap::new(),
+            resuming: BTreeSet::new(),
             parked: BTreeSet::new(),
             touched: BTreeSet::new(),
             next_touch: now,
             forwarded_xids: BTreeMap::new(),
+            owners: BTreeMap::new(),
+            pending_sessions: BTreeSet::new(),
             serving: false,
             deferred: VecDeque::new(),
             walked: None,
@@ -175,6 +189,7 @@ impl Node {
             let epochs = (recovered.accepted_epoch, recovered.current_epoch);
             let zab = Zab::new(cfg.server_id, ensemble, cfg.tick_ms, epochs, history, now);
             node.zab = Some(zab);
+            node.write_membership();
             node.drain_zab();
             node.check_invariants();
             return node;
@@ -388,6 +403,11 @@ impl Node {
         if let Some(session) = c.session {
             self.sessions.unbind(session, conn);
         }
+        if let conn::Phase::Revalidating { session, .. } = c.phase {
+            if self.revalidating.get(&session) == Some(&conn) {
+                self.revalidating.remove(&session);
+            }
+        }
     }
 
     /// Checks every invariant of the node and its parts (STYLE.md §7).
@@ -396,6 +416,7 @@ impl Node {
         self.sessions.check_invariants();
         self.watches.check_invariants();
         self.check_conns();
+        self.check_owners();
         if let Some(zab) = &self.zab {
             zab.check_invariants();
             assert_eq!(

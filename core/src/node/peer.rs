@@ -44,6 +44,10 @@ pub enum Forwarded {
         /// Negotiated timeout, ms.
         timeout_ms: i32,
     },
+    /// A client asks to resume the session on this learner (Java's REVALIDATE): the leader
+    /// answers with [`PeerMsg::Revalidated`], and if the session lives, the learner owns it
+    /// from then on.
+    Resume,
 }
 
 /// One message between servers. Links are FIFO per pair of servers.
@@ -104,6 +108,17 @@ pub enum PeerMsg {
         cxid: Xid,
         /// The leader's last proposed zxid when the sync reached it.
         zxid: Zxid,
+    },
+    /// Leader → learner: the answer to a `Forwarded::Resume`.
+    Revalidated {
+        /// Leader's epoch.
+        epoch: u32,
+        /// The session.
+        session: SessionId,
+        /// Whether the session lives (neither closed nor closing).
+        valid: bool,
+        /// Resume only once this zxid is applied (the state the answer saw).
+        after: Zxid,
     },
     /// Learner → leader: clients of these sessions were heard from since the last touch.
     Touch {

@@ -25,6 +25,11 @@ impl Node {
             return;
         }
         let xid = header.xid;
+        if self.leads() && !self.leader_claim(session, self.config.config().server_id) {
+            // The session was resumed on another server since: this connection is stale.
+            self.close(conn, CloseReason::SessionMoved);
+            return;
+        }
         if !self.sessions.touch(session, self.now) {
             self.push(conn, done(xid, Err(ZkError::SessionExpired), None));
             return;

@@ -9,6 +9,7 @@ pub mod acl;
 mod apply;
 mod builder;
 mod check;
+mod config_node;
 mod digest;
 mod node;
 pub mod path;

@@ -12,7 +12,9 @@ use zoorepl_core::ids::{ConnId, ServerId, SessionId, Xid, Zxid};
 use zoorepl_core::input::Input;
 use zoorepl_core::node::{Node, NodeConfig, Recovered};
 use zoorepl_core::output::Output;
-use zoorepl_core::proto::{encode_request, ConnectRequest, Request, Response};
+use zoorepl_core::proto::{
+    encode_request, Acl, ConnectRequest, CreateRequest, OpCode, Request, Response,
+};
 use zoorepl_core::time::Instant;
 use zoorepl_core::tree::DataTree;
 use zoorepl_core::txn::Txn;
@@ -53,11 +55,14 @@ pub struct Cluster {
     pub link_down: BTreeSet<(u64, u64)>,
     /// Every Truncate seen: (server, after).
     pub truncations: Vec<(u64, Zxid)>,
-    /// How long each server's log fsync takes, ms (absent: `LATENCY_MS`).
-    pub fsync_ms: BTreeMap<u64, u64>,
+    /// A server's fsync latency when not `LATENCY_MS`.
+    pub disk_ms: BTreeMap<u64, u64>,
 }
 
 pub const LATENCY_MS: u64 = 1;
+
+/// What every member's `/zookeeper/config` holds (the shell renders it from zoo.cfg).
+pub const MEMBERSHIP: &str = "server.1=127.0.0.1:2888:3888:participant\nversion=0";
 
 impl Cluster {
     /// `voters` participants numbered 1.., then `observers` observers.
@@ -87,7 +92,7 @@ impl Cluster {
             next_conn: 0,
             link_down: BTreeSet::new(),
             truncations: Vec::new(),
-            fsync_ms: BTreeMap::new(),
+            disk_ms: BTreeMap::new(),
         };
         for id in 1..=voters + observers {
             let config = NodeConfig {
@@ -95,6 +100,7 @@ impl Cluster {
                 tick_ms: 100,
                 snap_count: 1000,
                 ensemble: Some(ensemble.clone()),
+                membership: Some(MEMBERSHIP.to_owned()),
                 ..NodeConfig::default()
             };
             c.configs.insert(id, config);
@@ -173,8 +179,8 @@ impl Cluster {
             Output::Persist { txns } => {
                 let upto = txns.last().expect("non-empty").zxid;
                 self.disks.get_mut(&id).expect("disk").log.extend(txns);
-                let done = self.now + self.fsync_ms.get(&id).copied().unwrap_or(LATENCY_MS);
-                self.schedule(done, id, Input::Persisted { upto });
+                let synced = self.now + self.disk_ms.get(&id).copied().unwrap_or(LATENCY_MS);
+                self.schedule(synced, id, Input::Persisted { upto });
             }
             Output::SaveEpoch {
                 accepted_epoch,
@@ -347,4 +353,60 @@ impl Cluster {
             .find(|r| r.0 == Xid(xid))
             .map(|r| (r.1, r.2, r.3.clone()))
     }
+}
+
+pub fn create(path: &str, data: &str) -> Request {
+    Request::Create {
+        op: OpCode::Create,
+        req: CreateRequest {
+            path: path.into(),
+            data: Some(Bytes::from(data.to_owned())),
+            acl: vec![Acl::open_unsafe()],
+            flags: 0,
+        },
+        ttl: None,
+    }
+}
+
+pub fn get(path: &str) -> Request {
+    Request::GetData {
+        path: path.into(),
+        watch: false,
+    }
+}
+
+pub fn data_of(reply: Option<(i64, i32, Response)>) -> Option<String> {
+    match reply {
+        Some((_, 0, Response::GetData { data, .. })) => {
+            data.map(|d| String::from_utf8(d.to_vec()).expect("utf-8"))
+        }
+        _ => None,
+    }
+}
+
+/// Elects and waits until every server serves.
+pub fn settled(voters: u64, observers: u64) -> Cluster {
+    let mut c = Cluster::new(voters, observers);
+    c.run_until(3_000);
+    let leader = c.leader().expect("a leader is established");
+    for id in 1..=voters + observers {
+        let o = c.observe(id).expect("running");
+        assert!(o.serving, "server {id} serves: {o:?}");
+        assert_eq!(
+            o.leader.map(|l| l.0),
+            Some(leader),
+            "server {id} follows the leader"
+        );
+    }
+    c
+}
+
+pub fn connect(c: &mut Cluster, server: u64) -> u64 {
+    let conn = c.connect(server, None);
+    c.run_until(c.now + 200);
+    assert!(
+        c.clients[&conn].session.is_some(),
+        "session created via {server}"
+    );
+    conn
 }

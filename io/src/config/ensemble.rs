@@ -2,6 +2,7 @@
 //! core's membership and timing from the `server.N` lines, and the addresses of its peers.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use zoorepl_core::ids::ServerId;
 use zoorepl_core::node::NodeConfig;
@@ -59,8 +60,35 @@ impl ServerConfig {
         NodeConfig {
             server_id: myid,
             ensemble: Some(ensemble),
+            membership: Some(self.membership()),
             ..self.node_config(session_secret)
         }
+    }
+
+    /// The membership as Java writes it into `/zookeeper/config` (`QuorumMaj.toString`): one
+    /// `server.N=host:quorumPort:electionPort:role` line per member by id, with
+    /// `;clientAddress:clientPort` when its line names a client port (address 0.0.0.0 when
+    /// only the port is given), then `version=0`: a static config's version, no newline after.
+    /// An IPv6 host is bracketed and written out in full, as Java's `InetAddress` prints it.
+    #[must_use]
+    pub fn membership(&self) -> String {
+        let mut out = String::new();
+        for (id, spec) in &self.ensemble.servers {
+            let role = match spec.peer_type {
+                PeerType::Observer => "observer",
+                PeerType::Participant | PeerType::Publisher => "participant",
+            };
+            let quorum = host_port(&java_host(&spec.host), spec.quorum_port);
+            let election = spec.election_port;
+            write!(out, "server.{}={quorum}:{election}:{role}", id.0).expect("write to String");
+            if let Some(port) = spec.client_port {
+                let host = spec.client_address.as_deref().unwrap_or("0.0.0.0");
+                write!(out, ";{}", host_port(&java_host(host), port)).expect("write to String");
+            }
+            out.push('\n');
+        }
+        out.push_str("version=0");
+        out
     }
 
     /// Every other member's `server.N` line.
@@ -95,6 +123,18 @@ pub fn host_port(host: &str, port: u16) -> String {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
+    }
+}
+
+/// An IPv6 literal in Java's `Inet6Address.getHostAddress` form (every group, no `::`); any
+/// other host as it is.
+fn java_host(host: &str) -> String {
+    match host.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) => {
+            let groups: Vec<String> = v6.segments().iter().map(|g| format!("{g:x}")).collect();
+            groups.join(":")
+        }
+        Err(_) => host.to_owned(),
     }
 }
 

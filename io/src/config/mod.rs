@@ -345,6 +345,7 @@ impl ServerConfig {
             container_max_never_used_ms: self.container_max_never_used_ms,
             snap_count: self.snap_count,
             ensemble: None,
+            membership: None,
             full_checks: false,
         }
     }

@@ -159,6 +159,13 @@ pub(super) enum Wire {
         chunks: u64,
         crc32c: u32,
     },
+    /// `PeerMsg::Revalidated`.
+    Revalidated {
+        epoch: u32,
+        session: SessionId,
+        valid: bool,
+        after: Zxid,
+    },
 }
 
 impl Wire {
@@ -205,6 +212,17 @@ impl Wire {
                 zxid,
             },
             PeerMsg::Touch { epoch, sessions } => Self::Touch { epoch, sessions },
+            PeerMsg::Revalidated {
+                epoch,
+                session,
+                valid,
+                after,
+            } => Self::Revalidated {
+                epoch,
+                session,
+                valid,
+                after,
+            },
             PeerMsg::Snapshot { epoch, zxid, image } => {
                 return Err(SnapshotMsg { epoch, zxid, image })
             }
@@ -254,6 +272,17 @@ impl Wire {
                 zxid,
             },
             Self::Touch { epoch, sessions } => PeerMsg::Touch { epoch, sessions },
+            Self::Revalidated {
+                epoch,
+                session,
+                valid,
+                after,
+            } => PeerMsg::Revalidated {
+                epoch,
+                session,
+                valid,
+                after,
+            },
             Self::SnapBegin { .. } | Self::SnapChunk(_) | Self::SnapEnd { .. } => return None,
         })
     }

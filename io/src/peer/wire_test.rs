@@ -37,6 +37,19 @@ fn messages() -> Vec<PeerMsg> {
             epoch: 3,
             sessions: vec![SessionId(1), SessionId(2)],
         },
+        PeerMsg::Forward {
+            epoch: 3,
+            session: SessionId(0x56),
+            cxid: Xid(0),
+            seen: Zxid::new(3, 9),
+            what: Forwarded::Resume,
+        },
+        PeerMsg::Revalidated {
+            epoch: 3,
+            session: SessionId(0x56),
+            valid: true,
+            after: Zxid::new(3, 6),
+        },
     ]
 }
 

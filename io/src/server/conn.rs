@@ -108,7 +108,7 @@ async fn read_loop(
         .map_err(|_| "no handshake in time".to_owned())??;
     let head: [u8; 4] = buf[..4].try_into().expect("four bytes read");
     if let Some(cmd) = crate::fourlw::FourLetter::parse(head) {
-        return four_letter(cmd, events, writer).await;
+        return four_letter(cmd, peer, events, writer).await;
     }
     events
         .send(Event::Opened {
@@ -152,12 +152,13 @@ fn next_frame(buf: &[u8], max: usize) -> Result<Option<(usize, usize)>, String> 
 
 async fn four_letter(
     cmd: crate::fourlw::FourLetter,
+    peer: SocketAddr,
     events: &mpsc::Sender<Event>,
     writer: WriterTx,
 ) -> Result<(), String> {
     let (reply, answer) = oneshot::channel();
     events
-        .send(Event::FourLetter { cmd, reply })
+        .send(Event::FourLetter { cmd, peer, reply })
         .await
         .map_err(|_| "server stopping")?;
     let text = answer.await.map_err(|_| "server stopping")?;

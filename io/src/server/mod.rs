@@ -204,6 +204,8 @@ enum Event {
     },
     FourLetter {
         cmd: crate::fourlw::FourLetter,
+        /// The address that sent it: Java counts and lists that connection too.
+        peer: std::net::SocketAddr,
         reply: tokio::sync::oneshot::Sender<String>,
     },
     Metrics {

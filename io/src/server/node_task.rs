@@ -150,8 +150,8 @@ impl NodeTask {
             }),
             Event::Truncated { after } => self.step(Input::Truncated { after }),
             Event::SnapshotInstalled { zxid } => self.step(Input::SnapshotInstalled { zxid }),
-            Event::FourLetter { cmd, reply } => {
-                let _ = reply.send(self.four_letter(cmd));
+            Event::FourLetter { cmd, peer, reply } => {
+                let _ = reply.send(self.four_letter(cmd, peer));
             }
             Event::Peer(PeerEvent::Message { from, msg }) => {
                 self.step(Input::Peer { from, msg });
@@ -282,7 +282,11 @@ impl NodeTask {
         }
     }
 
-    fn four_letter(&mut self, cmd: crate::fourlw::FourLetter) -> String {
+    fn four_letter(
+        &mut self,
+        cmd: crate::fourlw::FourLetter,
+        peer: std::net::SocketAddr,
+    ) -> String {
         use crate::fourlw::FourLetter;
         if !crate::fourlw::is_allowed(cmd, &self.options.four_letter_whitelist) {
             return crate::fourlw::refusal(cmd);
@@ -298,8 +302,9 @@ impl NodeTask {
             _ => {}
         }
         let need = super::report::Need::of(cmd);
-        let snapshot =
+        let mut snapshot =
             super::report::snapshot(&self.node, &self.stats, &self.options, &self.conns, need);
+        super::report::add_asking_connection(&mut snapshot, cmd, peer);
         crate::fourlw::render(cmd, &snapshot)
     }
 }

@@ -2,6 +2,7 @@
 //! node (read-only getters) and the shell's own counters.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 
 use zoorepl_core::ids::{ConnId, SessionId};
 use zoorepl_core::node::Node;
@@ -190,6 +191,24 @@ fn add_details(
         (s.open_file_descriptors, s.max_file_descriptors) = file_descriptor_counts();
         s.data_dir_size = dir_size_bytes(std::path::Path::new(&options.conf.data_dir));
         s.log_dir_size = dir_size_bytes(std::path::Path::new(&options.conf.data_log_dir));
+    }
+}
+
+/// Java's server holds the connection a four-letter word came on like any other until it has
+/// answered: `srvr`, `stat` and `mntr` count it, and `stat` and `cons` list it as a connection
+/// that has received one packet and sent none (Java prints interest ops 0 for it).
+pub(super) fn add_asking_connection(s: &mut ServerSnapshot, cmd: FourLetter, peer: SocketAddr) {
+    s.num_alive_connections += 1;
+    if matches!(cmd, FourLetter::Stat | FourLetter::Cons) {
+        s.connections.push(ConnectionInfo {
+            remote: peer,
+            interest_ops: 0,
+            queued: 0,
+            received: 1,
+            sent: 0,
+            session: None,
+            expires_at_ms: 0,
+        });
     }
 }
 

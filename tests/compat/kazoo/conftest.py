@@ -1,4 +1,8 @@
-"""Fixtures: the server under test comes from ZK_SERVER=host:port.
+"""Fixtures: the server under test comes from ZK_SERVER, a connect string: host:port, or the
+comma-separated servers of an ensemble. In an ensemble the clients of a test (kazoo and wire
+clients, the `root` fixture's, four-letter words) go to its servers in turn, starting from one
+that depends on the test's name and ZK_SEED (default 0), so a test's clients sit on different
+servers and a run with the same ZK_SEED places them the same way.
 
 Every test works under its own fresh node /compat/<test>-<random> (the `root` fixture), which
 is deleted afterwards, so tests neither see nor disturb each other's nodes and the suite can be
@@ -6,10 +10,12 @@ run repeatedly against the same server.
 """
 
 import os
+import random
 import re
 import signal
 import sys
 import uuid
+import zlib
 
 import pytest
 from kazoo.client import KazooClient
@@ -18,10 +24,22 @@ from kazoo.exceptions import NoAuthError, NoNodeError, NotEmptyError
 sys.path.insert(0, os.path.dirname(__file__))
 
 import zkwire  # noqa: E402
-from helpers import CLEANER_AUTH  # noqa: E402
+from helpers import CLEANER_AUTH, catch_up, make_kazoo  # noqa: E402
 
 
 TEST_TIMEOUT = float(os.environ.get("ZK_TEST_TIMEOUT", "60"))
+SEED = int(os.environ.get("ZK_SEED") or 0)
+random.seed(SEED)  # kazoo's retry jitter
+
+
+def pytest_report_header(config):
+    return f"client placement: ZK_SEED={SEED}"
+
+
+@pytest.fixture(autouse=True)
+def client_placement(request):
+    """Starts this test's round of servers (before any other fixture makes a client)."""
+    zkwire.placement.restart(SEED + zlib.crc32(request.node.nodeid.encode()))
 
 
 class TestTimeout(Exception):
@@ -45,8 +63,15 @@ def per_test_timeout():
 def server():
     hp = os.environ.get("ZK_SERVER")
     if not hp:
-        pytest.exit("set ZK_SERVER=host:port to the server under test", returncode=4)
+        pytest.exit("set ZK_SERVER to the connect string of the server(s) under test",
+                    returncode=4)
     return hp
+
+
+@pytest.fixture(scope="session")
+def ensemble(server):
+    """True when the connect string names several servers (an ensemble, not standalone)."""
+    return len(zkwire.server_list(server)) > 1
 
 
 @pytest.fixture(scope="session")
@@ -79,15 +104,15 @@ class Clients:
         self.made = []
 
     def __call__(self, timeout=10.0, start=True, **kw):
-        kw.setdefault("hosts", self.server)
-        c = KazooClient(timeout=timeout, **kw)
+        c = make_kazoo(kw.pop("hosts", self.server), timeout=timeout, **kw)
         self.made.append(c)
         if start:
             c.start(timeout=15)
         return c
 
-    def wire(self, **kw):
-        w = zkwire.WireClient(self.server, **kw)
+    def wire(self, server=None, **kw):
+        """A wire client on `server` (host:port), or else the next server in turn."""
+        w = zkwire.WireClient(server or self.server, **kw)
         self.made.append(w)
         return w
 
@@ -138,15 +163,18 @@ def remove_tree(client, path):
 
 
 @pytest.fixture
-def root(request, server):
-    """A fresh persistent node for this test, removed (with its subtree) afterwards."""
-    admin = KazooClient(hosts=server, timeout=10.0)
+def root(request, server, clients):
+    """A fresh persistent node for this test, removed (with its subtree) afterwards. Clients
+    made before it (the zk/zk2 fixtures) are caught up, so on any server they see it."""
+    admin = make_kazoo(server, timeout=10.0)
     admin.start(timeout=15)
     admin.add_auth("digest", CLEANER_AUTH)
     admin.ensure_path("/compat")
     name = re.sub(r"[^A-Za-z0-9_-]", "_", request.node.name)[:60]
     path = f"/compat/{name}-{uuid.uuid4().hex[:8]}"
     admin.create(path)
+    for c in clients.made:
+        catch_up(c, path)
     yield path
     remove_tree(admin, path)
     admin.stop()

@@ -1,9 +1,13 @@
 """Helpers shared by the tests."""
 
+import re
 import threading
 import time
 
+from kazoo.client import KazooClient
 from kazoo.security import make_digest_acl
+
+import zkwire
 
 # Restrictive ACLs in the tests also grant everything to this id, and the `root` fixture
 # authenticates as it, so every test's subtree can be deleted afterwards.
@@ -34,6 +38,34 @@ class Recorder:
             return list(self.events)
 
 
+def make_kazoo(connect, **kw):
+    """A KazooClient (not started) for the next server of the connect string in turn
+    (zkwire.next_server); it moves on to the others in order if that one fails."""
+    return KazooClient(hosts=zkwire.kazoo_hosts(connect), randomize_hosts=False, **kw)
+
+
+def server_of(client, connect):
+    """The entry of the connect string that a started kazoo client is connected to, found by
+    the clientPort in that server's `conf` answer (kazoo sends four-letter words there)."""
+    port = re.search(r"^clientPort=(\d+)$", client.command(b"conf"), re.M).group(1)
+    servers = zkwire.server_list(connect)
+    matching = [s for s in servers if s.rpartition(":")[2] == port]
+    assert len(matching) == 1, f"clientPort {port} is not one of {servers}"
+    return matching[0]
+
+
+def catch_up(client, path="/"):
+    """sync a kazoo or wire client: once answered, its server has applied every write that
+    completed before, whichever server took it, and has sent the client every notification
+    those writes caused. In an ensemble a client reading what another client wrote needs this
+    (Apache's followers lag the leader too); standalone it changes nothing."""
+    if isinstance(client, zkwire.WireClient):
+        err, _ = client.sync(path)
+        assert err == zkwire.OK
+    else:
+        client.sync(path)
+
+
 def wait_until(pred, timeout=10.0, step=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -51,8 +83,7 @@ class PausableProxy:
         import socket
 
         self._socket = socket
-        host, _, port = upstream.rpartition(":")
-        self.upstream = (host, int(port))
+        self.upstream = zkwire.split_hostport(zkwire.next_server(upstream))
         self.paused = threading.Event()
         self.srv = socket.socket()
         self.srv.bind(("127.0.0.1", 0))

@@ -21,7 +21,7 @@ from kazoo.security import (
 )
 
 import zkwire
-from helpers import CLEANER_ACL
+from helpers import CLEANER_ACL, catch_up
 
 
 def digest_id(user, password):
@@ -66,6 +66,7 @@ def test_acl_is_not_inherited(clients, zk, root):
     alice.add_auth("digest", "alice:secret")
     p = alice.create(f"{root}/private", acl=acl)
     alice.create(f"{p}/open", b"visible")  # default ACL: world:anyone
+    catch_up(zk, p)
     with pytest.raises(NoAuthError):
         zk.get_children(p)
     assert zk.get(f"{p}/open")[0] == b"visible"

@@ -11,6 +11,7 @@ from kazoo.exceptions import (
 )
 
 import zkwire
+from helpers import catch_up
 
 
 def test_create_persistent_and_get(zk, root):
@@ -52,6 +53,7 @@ def test_create_makepath(zk, root):
 
 def test_ephemeral_belongs_to_session(zk, zk2, root):
     p = zk.create(f"{root}/e", b"x", ephemeral=True)
+    catch_up(zk2, p)
     stat = zk2.exists(p)
     assert stat.ephemeralOwner == zk.client_id[0]
     assert stat.ephemeralOwner != zk2.client_id[0]

@@ -8,21 +8,21 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import BadVersionError
 from kazoo.protocol.states import EventType
 
-from helpers import Recorder, wait_until
+from helpers import Recorder, catch_up, make_kazoo, wait_until
 
 
 def test_compare_and_set_counter_under_contention(server, root):
     """4 clients x 20 increments by get + set(version): every increment lands exactly once."""
     path = f"{root}/counter"
     nclients, per = 4, 20
-    setup = KazooClient(hosts=server)
+    setup = make_kazoo(server)
     setup.start(timeout=15)
     setup.create(path, b"0")
     retries = []
     errors = []
 
     def worker():
-        c = KazooClient(hosts=server)
+        c = make_kazoo(server)
         c.start(timeout=15)
         try:
             for _ in range(per):
@@ -44,6 +44,7 @@ def test_compare_and_set_counter_under_contention(server, root):
         t.start()
     for t in threads:
         t.join(60)
+    catch_up(setup, path)
     data, st = setup.get(path)
     setup.stop()
     setup.close()
@@ -61,7 +62,7 @@ def test_lock_mutual_exclusion(server, root):
     timeouts = []
 
     def worker(i):
-        c = KazooClient(hosts=server)
+        c = make_kazoo(server)
         c.start(timeout=15)
         lock = c.Lock(f"{root}/lock", f"worker-{i}")
         try:
@@ -159,10 +160,11 @@ def test_queue_fifo(clients, root):
 
 def test_chroot_client_sees_relative_paths(server, clients, zk2, root):
     """A chrooted kazoo client: the server sends full paths, kazoo strips the chroot."""
-    c = KazooClient(hosts=f"{server}{root}")
+    c = make_kazoo(f"{server}{root}")
     c.start(timeout=15)
     try:
         assert c.create("/x", b"1") == "/x"
+        catch_up(zk2, root)
         assert zk2.get(f"{root}/x")[0] == b"1"
         rec = Recorder()
         c.get("/x", watch=rec)

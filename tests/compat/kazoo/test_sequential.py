@@ -2,7 +2,7 @@
 
 import threading
 
-from kazoo.client import KazooClient
+from helpers import catch_up, make_kazoo
 
 
 def seq_of(name):
@@ -52,9 +52,11 @@ def test_failed_create_does_not_advance_counter(zk, root):
 def test_ephemeral_sequential(zk, zk2, root):
     p = zk.create(f"{root}/lock-", ephemeral=True, sequence=True)
     assert p == f"{root}/lock-0000000000"
+    catch_up(zk2, p)
     assert zk2.exists(p).ephemeralOwner == zk.client_id[0]
     zk.stop()
     zk.close()
+    catch_up(zk2, p)
     assert zk2.exists(p) is None
     # the counter survives the ephemeral's removal
     assert zk2.create(f"{root}/lock-", ephemeral=True, sequence=True) == f"{root}/lock-0000000001"
@@ -66,7 +68,7 @@ def test_sequential_unique_and_dense_under_concurrency(server, root):
     nclients, per = 8, 25
     results = [[] for _ in range(nclients)]
     errors = []
-    clients = [KazooClient(hosts=server, timeout=10.0) for _ in range(nclients)]
+    clients = [make_kazoo(server, timeout=10.0) for _ in range(nclients)]
     for c in clients:
         c.start(timeout=15)
     barrier = threading.Barrier(nclients)

@@ -13,7 +13,7 @@ import pytest
 from kazoo.protocol.states import EventType, KazooState
 
 import zkwire
-from helpers import PausableProxy, Recorder, wait_until
+from helpers import PausableProxy, Recorder, catch_up, wait_until
 
 TICK_MS = int(os.environ.get("ZK_TICK_MS", "2000"))
 MIN_TIMEOUT_MS = 2 * TICK_MS
@@ -24,10 +24,12 @@ def test_ephemeral_removed_on_close(clients, zk2, root):
     zk = clients()
     p = zk.create(f"{root}/e", ephemeral=True)
     rec = Recorder()
+    catch_up(zk2, p)
     assert zk2.exists(p, watch=rec) is not None
     zk.stop()
     zk.close()
     # closeSession deletes the ephemerals before it is answered
+    catch_up(zk2, p)
     assert zk2.exists(p) is None
     assert [(e.type, e.path) for e in rec.wait(1)] == [(EventType.DELETED, p)]
 
@@ -65,6 +67,7 @@ def test_ephemeral_removed_on_expiry_and_session_not_resumable(clients, zk2, roo
     p = f"{root}/e"
     assert w.create(p, flags=zkwire.EPHEMERAL)[0] == zkwire.OK
     rec = Recorder()
+    catch_up(zk2, p)
     assert zk2.exists(p, watch=rec) is not None
     sid, pw = w.session_id, w.passwd
     w.close_socket()
@@ -87,6 +90,7 @@ def test_resume_session_on_new_connection(clients, zk2, root):
     sid = w.session_id
     assert w.reconnect() > 0
     assert w.session_id == sid
+    catch_up(zk2, p)
     assert zk2.exists(p).ephemeralOwner == sid
     assert w.get_data(p)[0] == zkwire.OK
 
@@ -102,6 +106,7 @@ def test_resume_with_wrong_password_is_refused(clients, zk2, root):
     other = clients.wire(session_id=w.session_id, passwd=bad)
     assert other.negotiated_timeout == 0
     assert other.wait_closed(5)
+    catch_up(zk2, p)
     assert zk2.exists(p).ephemeralOwner == w.session_id
     sid = w.session_id
     assert w.reconnect() > 0 and w.session_id == sid
@@ -109,10 +114,32 @@ def test_resume_with_wrong_password_is_refused(clients, zk2, root):
 
 
 def test_resume_elsewhere_closes_old_connection(clients, root):
+    """Resuming on a new connection to the same server closes the old one at once (Apache
+    closes the session's other connections on that server only; see the next test)."""
     a = clients.wire()
-    b = clients.wire(session_id=a.session_id, passwd=a.passwd)
+    b = clients.wire(server=a.hostport, session_id=a.session_id, passwd=a.passwd)
     assert b.negotiated_timeout > 0 and b.session_id == a.session_id
     assert a.wait_closed(5), "the session moved: its old connection is closed"
+    assert b.ping().err == zkwire.OK
+
+
+def test_session_moved_to_another_server_refuses_old_connections_writes(clients, ensemble, root):
+    """Resumed on another server of an ensemble, the session belongs there: its old connection
+    is left open, but a write sent on it is not applied and the connection is closed unanswered
+    (SESSIONMOVED; Apache 3.8 in a 3-server ensemble, old connection on leader or follower)."""
+    if not ensemble:
+        pytest.skip("needs an ensemble: a second server to move the session to")
+    a = clients.wire()
+    b = clients.wire(session_id=a.session_id, passwd=a.passwd)
+    assert b.hostport != a.hostport
+    assert b.negotiated_timeout > 0 and b.session_id == a.session_id
+    p = f"{root}/moved"
+    a.submit(zkwire.CREATE, zkwire.enc_string(p) + zkwire.enc_buffer(b"")
+             + zkwire.enc_acls(zkwire.OPEN_ACL) + zkwire.enc_int(zkwire.PERSISTENT))
+    assert a.wait_closed(5), "a write on the moved session's old connection closes it"
+    assert [k for k, _ in a.frames] == [], a.frames
+    catch_up(b)
+    assert b.exists(p)[0] == zkwire.NONODE
     assert b.ping().err == zkwire.OK
 
 
@@ -133,6 +160,7 @@ def test_set_watches_catches_up_after_reconnect(clients, zk2, root):
     quiet = zk2.create(f"{root}/quiet")
     born = f"{root}/born"
     kids = zk2.create(f"{root}/kids")
+    catch_up(w)
     assert w.get_data(changed, watch=True)[0] == zkwire.OK
     assert w.get_data(deleted, watch=True)[0] == zkwire.OK
     assert w.get_data(quiet, watch=True)[0] == zkwire.OK
@@ -148,7 +176,7 @@ def test_set_watches_catches_up_after_reconnect(clients, zk2, root):
 
     assert w.connect() > 0
     assert w.set_watches(last, data=[changed, deleted, quiet], exist=[born], child=[kids]) == zkwire.OK
-    w.exists("/")
+    catch_up(w)
     got = sorted((e.type, e.path) for e in w.events)
     w.events.clear()
     assert got == sorted([
@@ -158,7 +186,7 @@ def test_set_watches_catches_up_after_reconnect(clients, zk2, root):
         (zkwire.NODE_CHILDREN_CHANGED, kids),
     ])
     zk2.set(quiet, b"now")
-    w.exists("/")
+    catch_up(w)
     assert [(e.type, e.path) for e in w.events] == [(zkwire.NODE_DATA_CHANGED, quiet)]
 
 
@@ -185,6 +213,7 @@ def test_kazoo_reconnects_with_same_session(clients, zk2, root):
     zk._connection._socket.shutdown(socket.SHUT_RDWR)  # noqa: SLF001 - simulate a network drop
     assert connected_again.wait(15), f"kazoo did not reconnect: {states}"
     assert zk.client_id[0] == sid
+    catch_up(zk2, p)
     assert zk2.exists(p).ephemeralOwner == sid
     assert [e.type for e in rec.wait(1)] == [EventType.NONE]
     assert wait_until(lambda: zk.exists(p) is not None)
@@ -226,6 +255,7 @@ def test_kazoo_session_expires_during_partition(server, clients, zk2, root):
         old_sid = zk.client_id[0]
         p = zk.create(f"{root}/e", ephemeral=True)
         rec = Recorder()
+        catch_up(zk2, p)
         assert zk2.exists(p, watch=rec) is not None
         proxy.paused.set()
         ev = rec.wait(1, timeout=(MIN_TIMEOUT_MS + 4 * TICK_MS) / 1000)
@@ -246,6 +276,7 @@ def test_set_watches2_restores_persistent_watches(clients, zk2, root):
     tree = zk2.create(f"{root}/tree")
     node = zk2.create(f"{root}/node", b"0")
     data_w = zk2.create(f"{root}/data", b"0")
+    catch_up(w)
     assert w.add_watch(tree, zkwire.ADD_WATCH_PERSISTENT_RECURSIVE) == zkwire.OK
     assert w.add_watch(node, zkwire.ADD_WATCH_PERSISTENT) == zkwire.OK
     assert w.get_data(data_w, watch=True)[0] == zkwire.OK
@@ -256,15 +287,18 @@ def test_set_watches2_restores_persistent_watches(clients, zk2, root):
     zk2.set(data_w, b"1")          # standard data watch: catch-up NodeDataChanged
 
     assert w.connect() > 0
+    # w's server must have applied the writes above before the watches are back, or it would
+    # report them as new events (they happened "while w was away" only once applied there).
+    catch_up(w)
     assert w.set_watches2(last, data=[data_w], persistent=[node], recursive=[tree]) == zkwire.OK
-    w.exists("/")
+    catch_up(w)
     assert [(e.type, e.path) for e in w.events] == [(zkwire.NODE_DATA_CHANGED, data_w)]
     w.events.clear()
 
     zk2.create(f"{tree}/after")
     zk2.set(node, b"1")
     zk2.set(node, b"2")
-    w.exists("/")
+    catch_up(w)
     assert [(e.type, e.path) for e in w.events] == [
         (zkwire.NODE_CREATED, f"{tree}/after"),
         (zkwire.NODE_DATA_CHANGED, node),

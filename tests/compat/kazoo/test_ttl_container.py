@@ -12,6 +12,7 @@ import time
 import pytest
 
 import zkwire
+from helpers import catch_up
 
 REAP_WAIT = float(os.environ.get("ZK_REAP_WAIT", "10"))
 needs_reaper = pytest.mark.skipif(os.environ.get("ZK_SKIP_REAP") == "1",
@@ -53,6 +54,7 @@ def test_container_reaped_after_last_child_goes(clients, root):
     used = w.create(f"{root}/used", flags=zkwire.CONTAINER)[1]
     never = w.create(f"{root}/never", flags=zkwire.CONTAINER)[1]
     assert w.create(f"{used}/kid")[0] == zkwire.OK
+    catch_up(watcher, used)
     assert watcher.exists(used, watch=True)[0] == zkwire.OK
     assert w.delete(f"{used}/kid") == zkwire.OK
     assert wait_gone(w, used), "an emptied container must be deleted by the server"

@@ -1,9 +1,12 @@
 """Watches: one-shot data/exist/child watches, their ordering, and persistent watches (addWatch).
 
 Where the question is "did the server send a notification or not", the test uses the wire
-client and then makes one more round trip on that connection: the server queues a notification
-ahead of any later reply on the same connection, so once that reply is in, every event caused
-by an earlier, completed write has arrived too.
+client and then makes one more round trip on that connection, a sync: the server queues a
+notification ahead of any later reply on the same connection, and a sync is answered only once
+the client's server has applied every write completed before it (in an ensemble another
+client's write may have gone through another server), so once that reply is in, every event
+caused by an earlier, completed write has arrived too. For the same reason a wire client syncs
+(catch_up) before it reads a node another client has just written.
 """
 
 import time
@@ -11,16 +14,12 @@ import time
 from kazoo.protocol.states import EventType
 
 import zkwire
-from helpers import Recorder
-
-
-def settle(w, path="/"):
-    """One round trip so every notification already queued for w is read."""
-    assert w.exists(path)[0] in (zkwire.OK, zkwire.NONODE)
+from helpers import Recorder, catch_up
 
 
 def drain(w):
-    settle(w)
+    """The notifications w has received, after a sync (see the module doc)."""
+    catch_up(w)
     out = [(e.type, e.path) for e in w.events]
     w.events.clear()
     return out
@@ -81,6 +80,8 @@ def test_child_watch_fires_on_create_and_delete_of_child(zk, zk2, root):
 def test_watchers_on_two_sessions_both_fire(zk, zk2, clients, root):
     zk3 = clients()
     p = zk.create(f"{root}/w")
+    catch_up(zk2, p)
+    catch_up(zk3, p)
     r2, r3 = Recorder(), Recorder()
     zk2.get(p, watch=r2)
     zk3.exists(p, watch=r3)
@@ -94,6 +95,7 @@ def test_watchers_on_two_sessions_both_fire(zk, zk2, clients, root):
 def test_child_watch_gets_node_deleted_when_node_itself_goes(clients, zk2, root):
     w = clients.wire()
     p = zk2.create(f"{root}/parent")
+    catch_up(w, p)
     assert w.get_children(p, watch=True)[0] == zkwire.OK
     zk2.delete(p)
     assert drain(w) == [(zkwire.NODE_DELETED, p)]
@@ -120,6 +122,7 @@ def test_one_notification_per_event_and_path_per_connection(clients, zk2, root):
     """exists + getData watches on the same path give one NodeDataChanged, not two."""
     w = clients.wire()
     p = zk2.create(f"{root}/n")
+    catch_up(w, p)
     assert w.exists(p, watch=True)[0] == zkwire.OK
     assert w.get_data(p, watch=True)[0] == zkwire.OK
     zk2.set(p, b"x")
@@ -129,6 +132,7 @@ def test_one_notification_per_event_and_path_per_connection(clients, zk2, root):
 def test_child_change_does_not_fire_data_watch_and_vice_versa(clients, zk2, root):
     w = clients.wire()
     p = zk2.create(f"{root}/n")
+    catch_up(w, p)
     assert w.get_data(p, watch=True)[0] == zkwire.OK
     zk2.create(f"{p}/kid")
     assert drain(w) == []
@@ -140,17 +144,27 @@ def test_child_change_does_not_fire_data_watch_and_vice_versa(clients, zk2, root
 
 def test_event_arrives_before_the_data_that_shows_the_change(clients, zk2, root):
     """'A client sees a watch event before it sees the new data': the notification frame
-    precedes the reply that returns the new value."""
+    precedes the first reply that returns the new value. (In an ensemble w's server may apply
+    zk2's write after zk2 had its answer, so w reads until it sees the new value; every reply
+    before the event must show the old one.)"""
     w = clients.wire()
     p = zk2.create(f"{root}/n", b"old")
+    catch_up(w, p)
     assert w.get_data(p, watch=True)[1] == b"old"
     zk2.set(p, b"new")
     start = len(w.frames)
-    err, data, _ = w.get_data(p)
-    assert (err, data) == (zkwire.OK, b"new")
+    deadline = time.monotonic() + 10
+    while True:
+        err, data, _ = w.get_data(p)
+        assert err == zkwire.OK
+        if data == b"new" or time.monotonic() > deadline:
+            break
+        assert data == b"old"
+    assert data == b"new"
     kinds = [k for k, _ in w.frames[start:]]
-    assert kinds == ["event", "reply"], w.frames[start:]
-    ev = w.frames[start][1]
+    assert kinds[-2:] == ["event", "reply"], w.frames[start:]
+    assert kinds.count("event") == 1, w.frames[start:]
+    ev = w.frames[start + len(kinds) - 2][1]
     assert (ev.type, ev.state, ev.path) == (zkwire.NODE_DATA_CHANGED, 3, p)
 
 
@@ -158,6 +172,7 @@ def test_notifications_follow_commit_order(clients, zk2, root):
     """Watches on several nodes fire in the order of the writes that triggered them."""
     w = clients.wire()
     paths = [zk2.create(f"{root}/n{i}") for i in range(5)]
+    catch_up(w)
     for p in paths:
         assert w.get_data(p, watch=True)[0] == zkwire.OK
     for p in reversed(paths):
@@ -211,6 +226,7 @@ def test_persistent_watch_fires_repeatedly(clients, zk2, root):
 def test_persistent_recursive_watch(clients, zk2, root):
     w = clients.wire()
     base = zk2.create(f"{root}/tree")
+    catch_up(w, base)  # else w's server could apply the create after the watch: NodeCreated
     assert w.add_watch(base, zkwire.ADD_WATCH_PERSISTENT_RECURSIVE) == zkwire.OK
     zk2.create(f"{base}/a")
     zk2.create(f"{base}/a/b", b"x")
@@ -234,6 +250,7 @@ def test_remove_and_check_persistent_watches(clients, zk2, root):
     not used here.)"""
     w = clients.wire()
     p = zk2.create(f"{root}/pw")
+    catch_up(w, p)
     assert w.add_watch(p, zkwire.ADD_WATCH_PERSISTENT) == zkwire.OK
     assert w.check_watches(p, zkwire.WATCHER_DATA) == zkwire.OK
     assert w.check_watches(p, zkwire.WATCHER_CHILDREN) == zkwire.OK
@@ -249,6 +266,7 @@ def test_remove_and_check_persistent_watches(clients, zk2, root):
 def test_remove_standard_watches(clients, zk2, root):
     w = clients.wire()
     p = zk2.create(f"{root}/n")
+    catch_up(w, p)
     assert w.check_watches(p, zkwire.WATCHER_DATA) == zkwire.NOWATCHER
     assert w.get_data(p, watch=True)[0] == zkwire.OK
     assert w.get_children(p, watch=True)[0] == zkwire.OK

@@ -170,12 +170,57 @@ def split_hostport(hostport):
     return host, int(port)
 
 
+def server_list(connect):
+    """The host:port entries of a connect string (`h:p[,h:p...][/chroot]`), in order."""
+    hosts = connect.partition("/")[0]
+    return [h.strip() for h in hosts.split(",") if h.strip()]
+
+
+class Placement:
+    """Which server of an ensemble's connect string each new client of a test connects to:
+    round robin from an offset the suite sets per test (conftest.py), so the clients of one
+    test sit on different servers, and a run places them the same way every time."""
+
+    def __init__(self):
+        self.offset = 0
+        self.placed = 0
+
+    def restart(self, offset):
+        self.offset, self.placed = offset, 0
+
+    def take(self, n):
+        """Index of the server for the next client, among n."""
+        i = (self.offset + self.placed) % n
+        self.placed += 1
+        return i
+
+
+placement = Placement()
+
+
+def next_server(connect):
+    """The server the next client connects to (a single host:port is returned as it is)."""
+    servers = server_list(connect)
+    if len(servers) == 1:
+        return servers[0]
+    return servers[placement.take(len(servers))]
+
+
+def kazoo_hosts(connect):
+    """The connect string rotated to start at next_server(connect), for a KazooClient made with
+    randomize_hosts=False: it connects there first and moves on in order if that server fails."""
+    servers = server_list(connect)
+    chroot = connect[len(connect.partition("/")[0]):]
+    first = servers.index(next_server(connect))
+    return ",".join(servers[first:] + servers[:first]) + chroot
+
+
 class WireClient:
     """One connection, one session. Requests are synchronous; notifications are queued."""
 
     def __init__(self, hostport, timeout_ms=10000, session_id=0, passwd=b"\x00" * 16,
                  last_zxid=0, connect=True):
-        self.hostport = hostport
+        self.hostport = next_server(hostport)  # kept for reconnects
         self.requested_timeout = timeout_ms
         self.session_id = session_id
         self.passwd = passwd
@@ -414,8 +459,9 @@ class WireClient:
 
 
 def four_letter(hostport, word, timeout=5.0):
-    """Send a four-letter word on a fresh connection and read until the server closes it."""
-    s = socket.create_connection(split_hostport(hostport), timeout=timeout)
+    """Send a four-letter word on a fresh connection and read until the server closes it; to
+    the next server in turn when given a connect string with several."""
+    s = socket.create_connection(split_hostport(next_server(hostport)), timeout=timeout)
     try:
         s.sendall(word.encode() if isinstance(word, str) else word)
         out = b""

@@ -4,6 +4,13 @@ normalised transcript with expected.txt.
 
     check.py --server 127.0.0.1:2181            # compare, exit 1 on any difference
     check.py --server 127.0.0.1:2181 --update   # rewrite expected.txt (use against Apache)
+    check.py --server h:p1,h:p2,h:p3 [--update] # an ensemble: expected-ensemble.txt too
+
+--server is a connect string, passed to zkCli's -server as it is (zkCli picks one of its
+servers). When it names several servers, the server is taken to be a member of an ensemble:
+the commands whose output differs there (`/zookeeper/config` holds the ensemble's membership)
+are expected as in expected-ensemble.txt, which holds only those commands, and --update
+rewrites only that file (from a run against an Apache ensemble).
 
 zkCli does not echo commands when stdin is not a terminal, so before each command the runner
 sends `get /zkcli-step-N`; its "Node does not exist: /zkcli-step-N" line marks where that
@@ -14,7 +21,10 @@ command's output starts. The output is then normalised:
   * a non-zero ephemeralOwner becomes <session>;
   * `[a, b]` lists (ls, getEphemerals) are sorted, and so are the lines of `ls -R`,
     since the server's child order is not defined;
-  * zkCli's banner, SLF4J noise and connection-state WATCHER blocks are dropped.
+  * zkCli's banner, SLF4J noise and connection-state WATCHER blocks are dropped;
+  * in membership lines (`server.N=host:port:port:role;host:port`) the ports become
+    <quorumPort>, <electionPort> and <clientPort> (dataLength still counts their digits:
+    run-against-ensemble.sh uses five-digit ports, as the recorded Apache ensemble did).
 """
 
 import argparse
@@ -33,6 +43,17 @@ WATCHER_RE = re.compile(r"\n?WATCHER::\n\nWatchedEvent state:\w+ type:\w+ path:\
 ZXID_RE = re.compile(r"^([cmp]Zxid) = (0x[0-9a-f]+)$")
 TIME_RE = re.compile(r"^([cm]time) = (.*)$")
 EPOCH = "Thu Jan 01 00:00:00 UTC 1970"
+MEMBER_RE = re.compile(r"^(server\.\d+=[^:;]+):\d+:\d+(:\w+)?(?:;(.*):\d+)?$")
+
+
+def normalise_member(line):
+    m = MEMBER_RE.match(line)
+    if not m:
+        return line
+    out = f"{m.group(1)}:<quorumPort>:<electionPort>{m.group(2) or ''}"
+    if m.group(3) is not None:
+        out += f";{m.group(3)}:<clientPort>"
+    return out
 
 
 def load_commands(path):
@@ -116,25 +137,52 @@ def normalise(cmds, blocks):
                 line = "ephemeralOwner = <session>"
             if line.startswith("[") and line.endswith("]") and len(line) > 2:
                 line = "[" + ", ".join(sorted(line[1:-1].split(", "))) + "]"
-            lines.append(line)
+            lines.append(normalise_member(line))
         if cmd.startswith("ls -R") and lines:
             lines = [lines[0]] + sorted(lines[1:])
         transcript.extend(lines)
     return transcript
 
 
+def by_cmd(lines):
+    """A transcript as [command line, output lines] pairs."""
+    out, cur = [], None
+    for line in lines:
+        if line.startswith("> "):
+            cur = [line, []]
+            out.append(cur)
+        elif cur is not None:
+            cur[1].append(line)
+    return out
+
+
+def flatten(blocks):
+    return [line for cmd, out in blocks for line in [cmd, *out]]
+
+
+def with_overrides(expected, overrides):
+    """expected.txt with the output of each command that expected-ensemble.txt lists replaced
+    by the output given there (such a command must occur once in the script)."""
+    blocks = by_cmd(expected)
+    for cmd, out in by_cmd(overrides):
+        matching = [b for b in blocks if b[0] == cmd]
+        if len(matching) != 1:
+            raise SystemExit(f"zkcli: {cmd!r} of expected-ensemble.txt occurs "
+                             f"{len(matching)} times in expected.txt, not once")
+        matching[0][1] = out
+    return flatten(blocks)
+
+
+def differing(expected, actual):
+    """The blocks of `actual` whose output differs from `expected` (same command list)."""
+    exp, act = by_cmd(expected), by_cmd(actual)
+    if [c for c, _ in exp] != [c for c, _ in act]:
+        raise SystemExit("zkcli: command list differs from expected.txt; update it first")
+    return flatten([a for e, a in zip(exp, act) if e[1] != a[1]])
+
+
 def compare(expected, actual):
     """Per-command comparison. Returns (passed, failed, report lines)."""
-    def by_cmd(lines):
-        out, cur = [], None
-        for line in lines:
-            if line.startswith("> "):
-                cur = [line, []]
-                out.append(cur)
-            elif cur is not None:
-                cur[1].append(line)
-        return out
-
     exp, act = by_cmd(expected), by_cmd(actual)
     passed = failed = 0
     report = []
@@ -153,9 +201,10 @@ def compare(expected, actual):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--server", required=True, help="host:port")
+    ap.add_argument("--server", required=True, help="connect string: host:port[,host:port...]")
     ap.add_argument("--commands", default=os.path.join(HERE, "commands.zk"))
     ap.add_argument("--expected", default=os.path.join(HERE, "expected.txt"))
+    ap.add_argument("--expected-ensemble", default=os.path.join(HERE, "expected-ensemble.txt"))
     ap.add_argument("--zkcli", default=os.environ.get("ZKCLI", DEFAULT_ZKCLI))
     ap.add_argument("--update", action="store_true", help="write the transcript to --expected")
     ap.add_argument("--raw", help="also write zkCli's raw output here")
@@ -175,14 +224,20 @@ def main():
     transcript = normalise(cmds, split_blocks(raw, len(cmds)))
     elapsed = time.monotonic() - t0
 
-    if args.update:
-        with open(args.expected, "w", encoding="utf-8") as f:
-            f.write("\n".join(transcript) + "\n")
-        print(f"zkcli: wrote {args.expected} ({len(cmds)} commands, {elapsed:.1f}s)")
-        return 0
-
+    ensemble = len(args.server.partition("/")[0].split(",")) > 1
     with open(args.expected, encoding="utf-8") as f:
         expected = f.read().splitlines()
+    if args.update:
+        target = args.expected_ensemble if ensemble else args.expected
+        lines = differing(expected, transcript) if ensemble else transcript
+        with open(target, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        print(f"zkcli: wrote {target} ({len(cmds)} commands, {elapsed:.1f}s)")
+        return 0
+
+    if ensemble:
+        with open(args.expected_ensemble, encoding="utf-8") as f:
+            expected = with_overrides(expected, f.read().splitlines())
     passed, failed, report = compare(expected, transcript)
     for line in report:
         print(line)
