@@ -4,7 +4,8 @@
 #      real zoorepld processes driven by the zookeeper-client crate, kill -9 crash tests, ZAB
 #      scenarios), then the simulator's determinism check, seed sweeps and planted-bug hunt
 #      (scripts/sim-ci.sh);
-#   2. the compatibility suites (kazoo/pytest and a zkCli transcript) against a fresh zoorepld;
+#   2. the compatibility suites (kazoo/pytest and a zkCli transcript) against a fresh zoorepld,
+#      then against a fresh 3-server zoorepld ensemble (connect string with all three);
 #   3. the same suites once against Apache ZooKeeper 3.8 from Debian, to prove the suites right.
 # Steps 2 and 3 install Debian's zookeeper, python3-kazoo and python3-pytest first (apt-get;
 # this needs root). Set ZOOREPL_SKIP_COMPAT=1 to run only step 1.
@@ -24,5 +25,7 @@ echo "== compatibility suites: dependencies"
 bash tests/compat/install-deps.sh
 echo "== compatibility suites against zoorepld"
 bash tests/compat/run-against-zoorepld.sh
+echo "== compatibility suites against a 3-server zoorepld ensemble"
+bash tests/compat/run-against-ensemble.sh
 echo "== compatibility suites against Apache ZooKeeper (proves the suites)"
 bash tests/compat/run-against-apache.sh
