@@ -93,7 +93,6 @@ impl Node {
             epoch,
             session,
             cxid: Xid(0),
-            seen: self.tree.last_applied(),
             what: Forwarded::Resume,
         };
         self.outbox
