@@ -5,9 +5,11 @@
 use std::path::Path;
 use std::time::Duration;
 
+mod support;
+
 use clap::Parser;
 use zoorepl::bench::{run_failover, FailoverArgs};
-use zoorepl::ensemble::{EnsembleOptions, LocalEnsemble, PortChoice};
+use zoorepl::ensemble::LocalEnsemble;
 
 #[derive(Parser)]
 struct Wrapper {
@@ -25,20 +27,7 @@ impl Drop for StopOnDrop<'_> {
 }
 
 fn start(dir: &Path) -> LocalEnsemble {
-    let options = EnsembleOptions {
-        servers: 3,
-        observers: 0,
-        ports: PortChoice::Ephemeral,
-        tick_ms: 200,
-        zoorepld: Some(env!("CARGO_BIN_EXE_zoorepld").into()),
-        extra_config: Vec::new(),
-    };
-    let ensemble = LocalEnsemble::create(dir, &options).expect("layout");
-    ensemble.start_all().expect("start");
-    ensemble
-        .wait_serving(Duration::from_secs(30))
-        .expect("serving");
-    ensemble
+    support::start_ensemble(dir, 3, 0)
 }
 
 #[test]

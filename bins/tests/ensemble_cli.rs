@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::free_port;
+use support::{ensemble_options as options, free_port};
 use zoorepl::ensemble::{
     EnsembleOptions, LocalEnsemble, MemberKind, MemberState, PortChoice, StopOutcome,
 };
@@ -17,17 +17,6 @@ use zoorepl_io::config::{PeerType, ServerConfig};
 
 const S1: ServerId = ServerId(1);
 const SERVE_TIMEOUT: Duration = Duration::from_secs(20);
-
-fn options(servers: usize, observers: usize) -> EnsembleOptions {
-    EnsembleOptions {
-        servers,
-        observers,
-        ports: PortChoice::Ephemeral,
-        tick_ms: 200,
-        zoorepld: Some(env!("CARGO_BIN_EXE_zoorepld").into()),
-        extra_config: Vec::new(),
-    }
-}
 
 fn key_value(key: &str, value: &str) -> (String, String) {
     (key.to_owned(), value.to_owned())
@@ -390,7 +379,7 @@ fn three_voters_and_an_observer_elect_serve_and_recover() {
     assert_eq!(ensemble.mode(ServerId(4)).as_deref(), Some("observer"));
     let leader = ensemble.leader().expect("a leader");
 
-    let rt = e2e::runtime();
+    let rt = support::runtime();
     rt.block_on(e2e::write(&ensemble.connect_string(), "/a"));
     for id in ensemble.ids() {
         rt.block_on(e2e::read(&ensemble, id, &["/a"]));
@@ -438,13 +427,6 @@ mod e2e {
     use zookeeper_client as zk;
 
     use super::{LocalEnsemble, ServerId};
-
-    pub(super) fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
-    }
 
     pub(super) async fn write(connect: &str, path: &str) {
         let client = zk::Client::connect(connect).await.expect("connect");

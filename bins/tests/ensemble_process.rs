@@ -7,36 +7,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::{runtime, start_ensemble as start};
 use zookeeper_client as zk;
-use zoorepl::ensemble::{EnsembleOptions, LocalEnsemble, PortChoice};
+use zoorepl::ensemble::LocalEnsemble;
 use zoorepl_core::ids::ServerId;
 
 const SERVE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Client session timeout: the most a 200 ms tick allows (20 ticks).
 const SESSION_TIMEOUT: Duration = Duration::from_secs(4);
-
-fn start(dir: &std::path::Path, voters: usize, observers: usize) -> LocalEnsemble {
-    let options = EnsembleOptions {
-        servers: voters,
-        observers,
-        ports: PortChoice::Ephemeral,
-        tick_ms: 200,
-        zoorepld: Some(env!("CARGO_BIN_EXE_zoorepld").into()),
-        extra_config: Vec::new(),
-    };
-    let ensemble = LocalEnsemble::create(dir, &options).expect("layout");
-    ensemble.start_all().expect("start");
-    ensemble.wait_serving(SERVE_TIMEOUT).expect("serving");
-    ensemble
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 fn persistent() -> zk::CreateOptions<'static> {
     zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all())

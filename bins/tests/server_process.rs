@@ -4,19 +4,11 @@ mod support;
 
 use std::time::Duration;
 
-use support::{four_letter, free_port, Server};
+use support::{four_letter, free_port, runtime, Server};
 use zookeeper_client as zk;
 
 fn open() -> zk::CreateOptions<'static> {
     zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all())
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 /// Writes in a loop until killed; returns the paths whose create was acknowledged.

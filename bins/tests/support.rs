@@ -113,3 +113,43 @@ pub(crate) fn four_letter(port: u16, cmd: &str) -> Option<String> {
     s.read_to_string(&mut out).ok()?;
     Some(out)
 }
+
+/// A multi-threaded runtime for the client side of a test.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A test ensemble's layout: free loopback ports, a 200 ms tick, this build's `zoorepld`.
+pub(crate) fn ensemble_options(
+    servers: usize,
+    observers: usize,
+) -> zoorepl::ensemble::EnsembleOptions {
+    zoorepl::ensemble::EnsembleOptions {
+        servers,
+        observers,
+        ports: zoorepl::ensemble::PortChoice::Ephemeral,
+        tick_ms: 200,
+        zoorepld: Some(env!("CARGO_BIN_EXE_zoorepld").into()),
+        extra_config: Vec::new(),
+    }
+}
+
+/// Lays out and starts an ensemble in `dir`; returns once it serves (a leader and every member
+/// with its role).
+pub(crate) fn start_ensemble(
+    dir: &Path,
+    servers: usize,
+    observers: usize,
+) -> zoorepl::ensemble::LocalEnsemble {
+    let options = ensemble_options(servers, observers);
+    let ensemble = zoorepl::ensemble::LocalEnsemble::create(dir, &options).expect("layout");
+    ensemble.start_all().expect("start");
+    ensemble
+        .wait_serving(Duration::from_secs(30))
+        .expect("serving");
+    ensemble
+}

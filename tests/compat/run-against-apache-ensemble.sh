@@ -19,27 +19,7 @@ for extra in /usr/share/java/slf4j-simple.jar /usr/share/java/slf4j-nop.jar; do
 done
 
 # Nine free ports in a row (client, quorum, election; three each), five digits like zoorepl's.
-base=$("$PY" - <<'PYEOF'
-import random, socket, sys
-def free(p):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("127.0.0.1", p))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-for _ in range(200):
-    p = random.randrange(20000, 32000)
-    if all(free(p + i) for i in range(9)):
-        print(p)
-        break
-else:
-    sys.exit("run-against-apache-ensemble.sh: no nine free ports in a row")
-PYEOF
-) || exit 1
+base=$("$PY" "$here/free_ports.py" 9) || exit 1
 dir=$(mktemp -d "${TMPDIR:-/tmp}/apache-ensemble-compat.XXXXXX")
 pids=()
 # shellcheck disable=SC2317  # called through the EXIT trap

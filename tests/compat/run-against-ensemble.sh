@@ -31,27 +31,7 @@ show_logs() {
 
 # Nine free ports in a row below Linux's ephemeral range: client P..P+2, quorum P+3..P+5,
 # election P+6..P+8 (server N uses base + N - 1 of each).
-base=$("$PY" - <<'PYEOF'
-import random, socket, sys
-def free(p):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine, LISTEN is not
-    try:
-        s.bind(("127.0.0.1", p))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-for _ in range(200):
-    p = random.randrange(20000, 32000)
-    if all(free(p + i) for i in range(9)):
-        print(p)
-        break
-else:
-    sys.exit("run-against-ensemble.sh: no nine free ports in a row")
-PYEOF
-) || exit 1
+base=$("$PY" "$top/tests/compat/free_ports.py" 9) || exit 1
 
 if ! "$zoorepl" ensemble start --servers 3 --dir "$dir" \
         --client-port "$base" --quorum-port $((base + 3)) --election-port $((base + 6)) \
