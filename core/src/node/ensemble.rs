@@ -17,6 +17,17 @@ use crate::proto::{decode_request, encode_request, Id, MultiResult, Request, Res
 use crate::txn::{OpResult, Txn};
 use crate::zab::{PlantedBug, Role, Zab, ZabAction};
 
+/// A forwarded request waiting for the leader to apply what its learner had applied.
+#[derive(Debug)]
+pub(super) struct Deferred {
+    from: ServerId,
+    epoch: u32,
+    session: SessionId,
+    cxid: Xid,
+    seen: Zxid,
+    what: Forwarded,
+}
+
 impl Node {
     pub(super) fn zab(&self) -> &Zab {
         self.zab.as_ref().expect("an ensemble node")
@@ -53,12 +64,16 @@ impl Node {
                 epoch,
                 session,
                 cxid,
+                seen,
                 what,
-            } => {
-                if self.zab().established_epoch() == Some(epoch) {
-                    self.leader_on_forward(from, epoch, session, cxid, what);
-                }
-            }
+            } => self.on_forward_msg(Deferred {
+                from,
+                epoch,
+                session,
+                cxid,
+                seen,
+                what,
+            }),
             PeerMsg::Refused {
                 epoch,
                 session,
@@ -165,6 +180,12 @@ impl Node {
             self.overlay.applied_through(self.tree.last_applied());
             self.unpark();
             self.finish_resumes();
+            // Forwards checked now propose: flush and send in this step, not at the next input
+            // (on an idle leader that was the next ping, up to half a tick later).
+            if self.run_deferred() {
+                self.zab_mut().end_step();
+                self.drain_zab();
+            }
         }
         self.send_touches();
     }
@@ -185,6 +206,32 @@ impl Node {
             )),
         };
         self.resolve_forwarded(session, cxid, after, result);
+    }
+
+    /// A learner's forwarded request: checked once this leader applied what the learner had.
+    fn on_forward_msg(&mut self, forward: Deferred) {
+        // A learner cannot have applied more than this leader proposed.
+        if self.zab().established_epoch() == Some(forward.epoch)
+            && forward.seen <= self.last_assigned
+        {
+            self.deferred.push_back(forward);
+            let _ = self.run_deferred();
+        }
+    }
+
+    /// Checks the forwarded requests whose learner's view this leader has applied, in arrival
+    /// order (a later one never overtakes an earlier one). Returns whether it checked any.
+    fn run_deferred(&mut self) -> bool {
+        let applied = self.tree.last_applied();
+        let mut ran = false;
+        while self.deferred.front().is_some_and(|d| d.seen <= applied) {
+            let d = self.deferred.pop_front().expect("front checked");
+            ran = true;
+            if self.zab().established_epoch() == Some(d.epoch) {
+                self.leader_on_forward(d.from, d.epoch, d.session, d.cxid, d.what);
+            }
+        }
+        ran
     }
 
     /// Writes the membership into `/zookeeper/config` (at start and after a SNAP), as Java
@@ -234,6 +281,7 @@ impl Node {
         self.resuming.clear();
         self.parked.clear();
         self.forwarded_xids.clear();
+        self.deferred.clear();
         self.owners.clear();
         self.pending_sessions.clear();
         self.touched.clear();
@@ -250,6 +298,7 @@ impl Node {
             epoch,
             session,
             cxid: xid,
+            seen: self.tree.last_applied(),
             what,
         };
         self.send_peer(leader, msg);
@@ -269,6 +318,7 @@ impl Node {
             epoch,
             session,
             cxid: Xid(0),
+            seen: self.tree.last_applied(),
             what: Forwarded::CreateSession { timeout_ms },
         };
         self.send_peer(leader, msg);

@@ -128,6 +128,8 @@ pub struct Node {
     pending_sessions: BTreeSet<SessionId>,
     /// Whether ZAB last reported this server serving clients (ensemble only).
     serving: bool,
+    /// The leader's forwarded requests waiting until it has applied their learner's view.
+    deferred: VecDeque<ensemble::Deferred>,
     /// The tree as of its last full walk (`full_checks`): last applied zxid, digest, node
     /// count and size. An unchanged tree is not walked again.
     walked: Option<(Zxid, u64, usize, i64)>,
@@ -174,6 +176,7 @@ impl Node {
             owners: BTreeMap::new(),
             pending_sessions: BTreeSet::new(),
             serving: false,
+            deferred: VecDeque::new(),
             walked: None,
         };
         if let Some(ensemble) = cfg.ensemble.clone() {

@@ -93,6 +93,7 @@ impl Node {
             epoch,
             session,
             cxid: Xid(0),
+            seen: self.tree.last_applied(),
             what: Forwarded::Resume,
         };
         self.outbox

@@ -1,24 +1,14 @@
 use bytes::Bytes;
 use zoorepl_core::ids::{ServerId, SessionId, Xid, Zxid};
 use zoorepl_core::node::{Forwarded, PeerMsg, Refusal};
-use zoorepl_core::zab::{Notification, PeerState, Vote, ZabMsg};
+use zoorepl_core::zab::ZabMsg;
 
 use super::{encode_frame, read_frame, Hello, LinkError, LinkKind, Wire};
 
 const MAX: usize = 1 << 20;
 
-/// One of every variant but `Snapshot` (a variant added after it would not round-trip).
 fn messages() -> Vec<PeerMsg> {
     vec![
-        PeerMsg::Election(Notification {
-            state: PeerState::Following,
-            vote: Vote {
-                epoch: 2,
-                zxid: Zxid::new(2, 7),
-                leader: ServerId(1),
-            },
-            round: 4,
-        }),
         PeerMsg::Zab(ZabMsg::Commit {
             epoch: 3,
             upto: Zxid::new(3, 9),
@@ -27,6 +17,7 @@ fn messages() -> Vec<PeerMsg> {
             epoch: 3,
             session: SessionId(0x55),
             cxid: Xid(7),
+            seen: Zxid::new(3, 8),
             what: Forwarded::CreateSession { timeout_ms: 4000 },
         },
         PeerMsg::Refused {
@@ -50,6 +41,7 @@ fn messages() -> Vec<PeerMsg> {
             epoch: 3,
             session: SessionId(0x56),
             cxid: Xid(0),
+            seen: Zxid::new(3, 9),
             what: Forwarded::Resume,
         },
         PeerMsg::Revalidated {
