@@ -403,10 +403,11 @@ async fn bad_input_closes_only_its_own_connection() {
 }
 
 /// A `Touch { epoch: 1, sessions: [SessionId(n)] }` frame as the wire spells it (postcard:
-/// variant 5, varint epoch, varint length, zigzag varint id), for `n` below 64.
+/// wire variant 0, a message; `PeerMsg` variant 6, `Touch`; varint epoch, varint length,
+/// zigzag varint id), for `n` below 64.
 fn touch_frame(n: u8) -> Vec<u8> {
     assert!(n < 64);
-    vec![0, 0, 0, 4, 5, 1, 1, n * 2]
+    vec![0, 0, 0, 5, 0, 6, 1, 1, n * 2]
 }
 
 /// A frame: the length prefix, then `payload`.
@@ -416,25 +417,25 @@ fn frame(payload: &[u8]) -> Vec<u8> {
 }
 
 /// The frames of a snapshot of `tree` at epoch 2 as the wire spells them, in chunks of 512
-/// bytes (postcard: `SnapBegin` is variant 6 with epoch, zxid and last applied zxid;
-/// `SnapChunk` variant 7 with the chunk as a byte string; `SnapEnd` variant 8 with digest,
+/// bytes (postcard: `SnapBegin` is wire variant 1 with epoch, zxid and last applied zxid;
+/// `SnapChunk` variant 2 with the chunk as a byte string; `SnapEnd` variant 3 with digest,
 /// sessions, chunk count and CRC32C). `spoil` may change a chunk (by its index) after the
 /// checksum took it in and before it is framed.
 fn snapshot_frames(tree: &DataTree, mut spoil: impl FnMut(usize, &mut Vec<u8>)) -> Vec<Vec<u8>> {
     let zxid = tree.last_applied();
-    let begin = postcard::to_allocvec(&(6u8, 2u32, zxid, zxid)).expect("begin");
+    let begin = postcard::to_allocvec(&(1u8, 2u32, zxid, zxid)).expect("begin");
     let mut frames = vec![frame(&begin)];
     let (mut chunks, mut crc) = (0u64, 0u32);
     tree.snapshot_chunks(512, |mut chunk| {
         crc = crc32c::crc32c_append(crc, &chunk);
         spoil(frames.len() - 1, &mut chunk);
-        let payload = postcard::to_allocvec(&(7u8, chunk)).expect("chunk");
+        let payload = postcard::to_allocvec(&(2u8, chunk)).expect("chunk");
         frames.push(frame(&payload));
         chunks += 1;
         true
     });
     let sessions: Vec<(SessionId, i32)> = vec![(SessionId(7), 4000)];
-    let end = postcard::to_allocvec(&(8u8, tree.digest(), sessions, chunks, crc)).expect("end");
+    let end = postcard::to_allocvec(&(3u8, tree.digest(), sessions, chunks, crc)).expect("end");
     frames.push(frame(&end));
     frames
 }
@@ -517,12 +518,12 @@ async fn newer_link_replaces_older_with_its_disconnect_in_between() {
     assert!(matches!(read, Ok(0) | Err(_)));
     // Replies go over the newer connection.
     first.send(3, touch(9));
-    let mut reply = [0u8; 8];
+    let mut reply = vec![0u8; touch_frame(9).len()];
     tokio::time::timeout(PATIENCE, new.read_exact(&mut reply))
         .await
         .expect("a reply in time")
         .expect("read");
-    assert_eq!(reply.to_vec(), touch_frame(9));
+    assert_eq!(reply, touch_frame(9));
     drop(new);
     assert_eq!(first.next().await, disconnected(3));
     assert_eq!(first.poll(Duration::from_millis(50)).await, None);

@@ -52,24 +52,15 @@ pub enum Forwarded {
 
 /// One message between servers. Links are FIFO per pair of servers.
 ///
-/// Not serde itself: a transport encodes it through its own wire enum (its parts are serde),
-/// and streams [`PeerMsg::Snapshot`]'s image in chunks. (A derive with that variant skipped
-/// numbered the later variants differently when writing and reading.)
-#[derive(Clone, Debug, PartialEq)]
+/// Serde covers every variant but [`PeerMsg::Snapshot`], whose image a transport streams in
+/// chunks of its own (serializing it is an error). `Snapshot` must stay the last variant: serde
+/// numbers variants past a skipped one differently when writing and when reading.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum PeerMsg {
     /// Leader election.
     Election(Notification),
     /// Discovery, synchronization, broadcast.
     Zab(ZabMsg),
-    /// The leader's state at `zxid` for a SNAP sync (follows `ZabMsg::Snap`).
-    Snapshot {
-        /// Leader's epoch.
-        epoch: u32,
-        /// The zxid the image is exact at.
-        zxid: Zxid,
-        /// The state.
-        image: Box<SnapshotImage>,
-    },
     /// Follower → leader: order this for `session`.
     Forward {
         /// The epoch the follower follows.
@@ -126,5 +117,15 @@ pub enum PeerMsg {
         epoch: u32,
         /// Sessions to keep alive.
         sessions: Vec<SessionId>,
+    },
+    /// The leader's state at `zxid` for a SNAP sync (follows `ZabMsg::Snap`).
+    #[serde(skip)]
+    Snapshot {
+        /// Leader's epoch.
+        epoch: u32,
+        /// The zxid the image is exact at.
+        zxid: Zxid,
+        /// The state.
+        image: Box<SnapshotImage>,
     },
 }

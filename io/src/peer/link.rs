@@ -141,7 +141,7 @@ impl Link {
 
     /// Election connections carry only votes, quorum connections everything else.
     fn check_kind(&self, wire: Wire) -> Result<Wire, LinkError> {
-        let is_vote = matches!(wire, Wire::Election(_));
+        let is_vote = matches!(wire, Wire::Msg(PeerMsg::Election(_)));
         match (self.kind, is_vote) {
             (LinkKind::Election, true) | (LinkKind::Quorum, false) => Ok(wire),
             (kind, _) => Err(LinkError::Protocol(format!(

@@ -100,10 +100,10 @@ async fn whole_sequence_gives_the_image_back() {
 
 #[tokio::test]
 async fn messages_pass_between_snapshots() {
-    let touch = Wire::Touch {
+    let touch = Wire::Msg(PeerMsg::Touch {
         epoch: 1,
         sessions: vec![],
-    };
+    });
     let mut assembler = Assembler::default();
     let got = assembler
         .accept(touch.clone(), LIMIT)
@@ -124,10 +124,10 @@ async fn messages_pass_between_snapshots() {
 fn spoiled(all: &[Wire]) -> Vec<Vec<Wire>> {
     let n = all.len();
     let (begin, end) = (all[0].clone(), all[n - 1].clone());
-    let touch = Wire::Touch {
+    let touch = Wire::Msg(PeerMsg::Touch {
         epoch: 1,
         sessions: vec![],
-    };
+    });
     let with = |at: usize, wire: Wire| {
         let mut v = all.to_vec();
         v[at] = wire;

@@ -14,10 +14,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use zoorepl_core::ids::{ServerId, SessionId, Xid, Zxid};
-use zoorepl_core::node::{Forwarded, PeerMsg, Refusal, SnapshotImage};
+use zoorepl_core::ids::{ServerId, SessionId, Zxid};
+use zoorepl_core::node::{PeerMsg, SnapshotImage};
 use zoorepl_core::tree::SnapshotError;
-use zoorepl_core::zab::{Notification, ZabMsg};
 
 /// First bytes of every hello.
 const MAGIC: [u8; 4] = *b"ZRPR";
@@ -111,38 +110,8 @@ pub(super) struct SnapshotMsg {
 /// One frame after the hello: a peer message, or a piece of a streamed snapshot.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(super) enum Wire {
-    /// `PeerMsg::Election`.
-    Election(Notification),
-    /// `PeerMsg::Zab`.
-    Zab(ZabMsg),
-    /// `PeerMsg::Forward`.
-    Forward {
-        epoch: u32,
-        session: SessionId,
-        cxid: Xid,
-        seen: Zxid,
-        what: Forwarded,
-    },
-    /// `PeerMsg::Refused`.
-    Refused {
-        epoch: u32,
-        session: SessionId,
-        cxid: Xid,
-        refusal: Refusal,
-        after: Zxid,
-    },
-    /// `PeerMsg::Synced`.
-    Synced {
-        epoch: u32,
-        session: SessionId,
-        cxid: Xid,
-        zxid: Zxid,
-    },
-    /// `PeerMsg::Touch`.
-    Touch {
-        epoch: u32,
-        sessions: Vec<SessionId>,
-    },
+    /// Any message but `PeerMsg::Snapshot` (serde skips it; it goes as the three below).
+    Msg(PeerMsg),
     /// A `PeerMsg::Snapshot` starts: its header and the tree's last applied zxid.
     SnapBegin {
         epoch: u32,
@@ -159,132 +128,23 @@ pub(super) enum Wire {
         chunks: u64,
         crc32c: u32,
     },
-    /// `PeerMsg::Revalidated`.
-    Revalidated {
-        epoch: u32,
-        session: SessionId,
-        valid: bool,
-        after: Zxid,
-    },
 }
 
 impl Wire {
     /// The frame for a message; a snapshot comes back (it is streamed, not framed whole).
     pub(super) fn from_msg(msg: PeerMsg) -> Result<Self, SnapshotMsg> {
-        Ok(match msg {
-            PeerMsg::Election(n) => Self::Election(n),
-            PeerMsg::Zab(m) => Self::Zab(m),
-            PeerMsg::Forward {
-                epoch,
-                session,
-                cxid,
-                seen,
-                what,
-            } => Self::Forward {
-                epoch,
-                session,
-                cxid,
-                seen,
-                what,
-            },
-            PeerMsg::Refused {
-                epoch,
-                session,
-                cxid,
-                refusal,
-                after,
-            } => Self::Refused {
-                epoch,
-                session,
-                cxid,
-                refusal,
-                after,
-            },
-            PeerMsg::Synced {
-                epoch,
-                session,
-                cxid,
-                zxid,
-            } => Self::Synced {
-                epoch,
-                session,
-                cxid,
-                zxid,
-            },
-            PeerMsg::Touch { epoch, sessions } => Self::Touch { epoch, sessions },
-            PeerMsg::Revalidated {
-                epoch,
-                session,
-                valid,
-                after,
-            } => Self::Revalidated {
-                epoch,
-                session,
-                valid,
-                after,
-            },
-            PeerMsg::Snapshot { epoch, zxid, image } => {
-                return Err(SnapshotMsg { epoch, zxid, image })
-            }
-        })
+        match msg {
+            PeerMsg::Snapshot { epoch, zxid, image } => Err(SnapshotMsg { epoch, zxid, image }),
+            other => Ok(Self::Msg(other)),
+        }
     }
 
     /// The message this frame carries whole (`None` for a snapshot piece).
     pub(super) fn into_msg(self) -> Option<PeerMsg> {
-        Some(match self {
-            Self::Election(n) => PeerMsg::Election(n),
-            Self::Zab(m) => PeerMsg::Zab(m),
-            Self::Forward {
-                epoch,
-                session,
-                cxid,
-                seen,
-                what,
-            } => PeerMsg::Forward {
-                epoch,
-                session,
-                cxid,
-                seen,
-                what,
-            },
-            Self::Refused {
-                epoch,
-                session,
-                cxid,
-                refusal,
-                after,
-            } => PeerMsg::Refused {
-                epoch,
-                session,
-                cxid,
-                refusal,
-                after,
-            },
-            Self::Synced {
-                epoch,
-                session,
-                cxid,
-                zxid,
-            } => PeerMsg::Synced {
-                epoch,
-                session,
-                cxid,
-                zxid,
-            },
-            Self::Touch { epoch, sessions } => PeerMsg::Touch { epoch, sessions },
-            Self::Revalidated {
-                epoch,
-                session,
-                valid,
-                after,
-            } => PeerMsg::Revalidated {
-                epoch,
-                session,
-                valid,
-                after,
-            },
-            Self::SnapBegin { .. } | Self::SnapChunk(_) | Self::SnapEnd { .. } => return None,
-        })
+        match self {
+            Self::Msg(msg) => Some(msg),
+            Self::SnapBegin { .. } | Self::SnapChunk(_) | Self::SnapEnd { .. } => None,
+        }
     }
 }
 

@@ -1,14 +1,24 @@
 use bytes::Bytes;
 use zoorepl_core::ids::{ServerId, SessionId, Xid, Zxid};
 use zoorepl_core::node::{Forwarded, PeerMsg, Refusal};
-use zoorepl_core::zab::ZabMsg;
+use zoorepl_core::zab::{Notification, PeerState, Vote, ZabMsg};
 
 use super::{encode_frame, read_frame, Hello, LinkError, LinkKind, Wire};
 
 const MAX: usize = 1 << 20;
 
+/// One of every variant but `Snapshot` (a variant added after it would not round-trip).
 fn messages() -> Vec<PeerMsg> {
     vec![
+        PeerMsg::Election(Notification {
+            state: PeerState::Following,
+            vote: Vote {
+                epoch: 2,
+                zxid: Zxid::new(2, 7),
+                leader: ServerId(1),
+            },
+            round: 4,
+        }),
         PeerMsg::Zab(ZabMsg::Commit {
             epoch: 3,
             upto: Zxid::new(3, 9),
