@@ -56,6 +56,8 @@ pub struct WatchRecord {
     pub time_ms: u64,
     /// The zxid in the notification header.
     pub zxid: i64,
+    /// The connection it came on.
+    pub conn: u64,
     /// The event.
     pub event: WatcherEvent,
 }

@@ -305,6 +305,7 @@ impl Workload {
                     session: c.session,
                     time_ms: now_ms,
                     zxid,
+                    conn: c.conn.map_or(0, |conn| conn.0),
                     event,
                 });
             }

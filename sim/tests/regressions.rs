@@ -138,3 +138,14 @@ fn leader_abdicating_while_replaying_early_learners_stops_there() {
         assert_passes(seed, &default_faults(3));
     }
 }
+
+// postmortem: a new leader abdicated when a voter ahead of it acknowledged the epoch after the
+// quorum had (while the leader was saving the epoch as current). Its vote still carried the old
+// current epoch, so the ahead voter won next, found the first leader's now-higher current epoch
+// ahead of it and abdicated in turn: epochs climbed forever with no leader (liveness). An ahead
+// voter is now only refused while the quorum forms, as in Java; pinned by the core test
+// `leader_truncates_a_voter_ahead_once_a_quorum_acked_the_epoch`. Found by the 1M-seed run.
+#[test]
+fn late_ahead_voter_is_truncated_instead_of_deposing_the_leader() {
+    assert_passes(191_797, &default_faults(3));
+}

@@ -351,16 +351,19 @@ impl Zab {
 
     fn leader_on_ack_epoch(&mut self, from: ServerId, current: u32, last: Zxid, ends: Vec<Zxid>) {
         let ours = (self.current_epoch, self.history.last_logged());
-        let link = self
-            .leader_mut()
-            .links
-            .get_mut(&from)
-            .expect("caller checked");
+        let leader = self.leader_mut();
+        let gathering = leader.phase == Phase::AwaitingEpochAcks;
+        let link = leader.links.get_mut(&from).expect("caller checked");
         if link.stage != Stage::EpochSent {
             return;
         }
-        if link.kind.votes() && (current, last) > ours {
+        if gathering && link.kind.votes() && (current, last) > ours {
             // A voter knows more than this leader: it must not lead (Java's "follower is ahead").
+            // Only while the epoch quorum forms: once a quorum at most as recent as this leader
+            // acked, every commit quorum meets it, so what the voter has beyond is uncommitted
+            // and is cut at sync (Java's `waitForEpochAck` returns once `electionFinished`).
+            // Abdicating then would leave this leader's new current epoch above its log, and the
+            // next leader would find it ahead in turn (seed 191797 never elected a leader).
             let now = self.now;
             self.look(now);
             return;

@@ -112,6 +112,47 @@ fn leader_truncates_an_observer_ahead_in_its_last_epoch() {
     assert_eq!(drain(&mut zab), expected);
 }
 
+// Seed 191797 (liveness): once a quorum acknowledged the epoch and it is current, a voter that
+// is ahead can no longer hold a committed txn the leader lacks (every commit quorum meets the
+// epoch quorum, all of whose members are at most the leader's state), so it is cut back and led,
+// as Java's `waitForEpochAck` does once `electionFinished`. Abdicating here left the leader with
+// a current epoch above its log, which made the next leader find it ahead in turn, forever.
+#[test]
+fn leader_truncates_a_voter_ahead_once_a_quorum_acked_the_epoch() {
+    let h = leader_log();
+    let ends = h.epoch_ends();
+    let mut zab = elected_leader(config(3, &[4]), (3, 3), h);
+    zab.on_msg(at(1), sid(2), info(P, 3));
+    zab.on_msg(at(1), sid(3), info(P, 3));
+    zab.on_epoch_saved(at(2), 4, 3);
+    zab.on_msg(at(3), sid(2), ack_epoch(4, 3, &ends));
+    let _ = drain(&mut zab);
+    // The quorum {1, 2} acked; epoch 4 is being made current when server 3's ack arrives.
+    zab.on_msg(
+        at(3),
+        sid(3),
+        ack_epoch(4, 3, &[Zxid::ZERO, z(1, 2), z(3, 5)]),
+    );
+    assert_eq!(drain(&mut zab), vec![]);
+    assert_eq!(zab.role(), Role::Leading);
+    zab.on_epoch_saved(at(4), 4, 4);
+    let diff = ZabMsg::Diff {
+        epoch: 4,
+        from: z(3, 2),
+    };
+    let trunc = ZabMsg::Trunc {
+        epoch: 4,
+        after: z(3, 2),
+    };
+    let expected = vec![
+        send(2, diff),
+        send(2, ZabMsg::NewLeader { epoch: 4 }),
+        send(3, trunc),
+        send(3, ZabMsg::NewLeader { epoch: 4 }),
+    ];
+    assert_eq!(drain(&mut zab), expected);
+}
+
 // §16.2 step 4: a learner behind the window gets SNAP, the state at the leader's applied zxid,
 // then the proposals after it.
 #[test]

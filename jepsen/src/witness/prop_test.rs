@@ -100,6 +100,7 @@ impl Execution {
                         path: path.to_owned(),
                         zxid: Some(self.zxid),
                         at,
+                        conn: 0,
                     });
                 }
             }

@@ -310,4 +310,12 @@ pub struct WatchEventRecord {
     pub zxid: Option<Zxid>,
     /// When it arrived, on the operations' clock; its place among the session's replies.
     pub at: u64,
+    /// Which of the session's connections delivered it (any number that changes when the
+    /// session reconnects; 0 when the recorder does not know). Events are ordered only within
+    /// one connection: a client's last zxid counts replies, not notifications (Java's client
+    /// returns from a notification before it updates `lastZxid`), so a session that moves may
+    /// land on a server that has yet to apply a change it was already notified of, and be
+    /// notified of an earlier one there.
+    #[serde(default)]
+    pub conn: u64,
 }

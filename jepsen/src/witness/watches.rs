@@ -64,11 +64,17 @@ fn events_in_log(input: &Input, replay: &Replay, events: &[usize], out: &mut Vec
     }
 }
 
-/// Events carrying a zxid arrive in zxid order (one txn may fire several).
+/// Events carrying a zxid arrive in zxid order on each connection (one txn may fire several).
 fn events_in_order(input: &Input, session: SessionId, events: &[usize], out: &mut Vec<Violation>) {
     let mut max: Option<(u64, usize)> = None;
+    let mut conn = None;
     for &index in events {
-        let Some(zxid) = input.events[index].zxid else {
+        let event = &input.events[index];
+        if conn != Some(event.conn) {
+            conn = Some(event.conn);
+            max = None;
+        }
+        let Some(zxid) = event.zxid else {
             continue;
         };
         match max {

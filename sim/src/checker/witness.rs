@@ -417,6 +417,7 @@ fn watch_event(record: &WatchRecord) -> Option<WatchEventRecord> {
         path: record.event.path.clone(),
         zxid: u64::try_from(record.zxid).ok().filter(|z| *z > 0),
         at: record.time_ms,
+        conn: record.conn,
     })
 }
 
