@@ -3,7 +3,7 @@
 #   1. every Rust test of the workspace (unit, property, golden captures of Apache ZooKeeper,
 #      real zoorepld processes driven by the zookeeper-client crate, kill -9 crash tests, ZAB
 #      scenarios), then the simulator's determinism check, seed sweeps and planted-bug hunt
-#      (scripts/sim-ci.sh);
+#      (scripts/sim-ci.sh), then the madsim tests of the real io shells (scripts/madsim.sh);
 #   2. the compatibility suites (kazoo/pytest and a zkCli transcript) against a fresh zoorepld,
 #      then against a fresh 3-server zoorepld ensemble (connect string with all three);
 #   3. the same suites once against Apache ZooKeeper 3.8 from Debian, to prove the suites right.
@@ -16,6 +16,7 @@ echo "== cargo test --workspace"
 cargo test --workspace --locked
 
 bash scripts/sim-ci.sh
+bash scripts/madsim.sh
 
 if [ "${ZOOREPL_SKIP_COMPAT:-0}" = 1 ]; then
     echo "== compatibility suites skipped (ZOOREPL_SKIP_COMPAT=1)"

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod fourlw;
+mod net;
 pub mod peer;
 pub mod server;
 pub mod storage;

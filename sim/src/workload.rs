@@ -12,8 +12,8 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use zoorepl_core::ids::{ConnId, Xid};
 use zoorepl_core::proto::{
-    encode_request, Acl, ConnectRequest, ConnectResponse, CreateRequest, MultiOp, OpCode,
-    ReplyHeader, Request, Response, WatcherEvent,
+    decode_notification, decode_reply, encode_request, Acl, ConnectRequest, ConnectResponse,
+    CreateRequest, DecodeError, MultiOp, OpCode, ReplyHeader, Request, Response, WatcherEvent,
 };
 
 use crate::history::{History, OpRecord, Outcome, SessionChange, WatchRecord};
@@ -103,6 +103,11 @@ pub struct Workload {
     pub history: History,
     /// Protocol promises a client saw broken (reply order, zxid going back).
     pub violations: Vec<String>,
+    /// Whether a client gives up on a connection that stays silent, as Java's does: after
+    /// 2/3 of the session timeout once connected, after the timeout over the number of servers
+    /// while connecting. Off in the core simulator, which tells clients of every crash; on in
+    /// the madsim tests, where a killed server's connections just go quiet.
+    pub read_timeouts: bool,
 }
 
 impl Workload {
@@ -131,6 +136,7 @@ impl Workload {
             quiet: false,
             history: History::default(),
             violations: Vec::new(),
+            read_timeouts: false,
         }
     }
 
@@ -177,6 +183,18 @@ impl Workload {
     /// The client's time to act: connect, send an operation, or ping.
     pub fn wake(&mut self, now_ms: u64, client: usize, rng: &mut Rng) -> Vec<ClientAction> {
         let c = &self.clients[client];
+        if self.read_timeouts {
+            let timeout = u64::try_from(c.timeout_ms).unwrap_or(0);
+            // Since the last answer once connected; since the ConnectRequest before.
+            let silent = match c.state {
+                State::Connected => Some((c.last_heard_ms, timeout * 2 / 3)),
+                State::Handshaking => Some((c.last_sent_ms, timeout / self.servers as u64)),
+                State::Idle { .. } => None,
+            };
+            if silent.is_some_and(|(since, limit)| now_ms.saturating_sub(since) > limit) {
+                return self.drop_conn(now_ms, client, rng);
+            }
+        }
         match c.state {
             State::Idle { retry_ms } if now_ms >= retry_ms => self.connect(now_ms, client),
             State::Connected => {
@@ -281,6 +299,34 @@ impl Workload {
         };
         self.lost(now_ms, client, rng);
         vec![ClientAction::Close { conn }]
+    }
+
+    /// Decodes a frame payload that arrived for `client` on its current connection, for a
+    /// transport that carries bytes (the madsim tests): the handshake answer while handshaking,
+    /// else a notification (xid -1) or the reply to its oldest outstanding request.
+    ///
+    /// # Errors
+    /// A payload that is not what the client expects.
+    pub fn decode(&self, client: usize, payload: &[u8]) -> Result<ServerMsg, DecodeError> {
+        let c = &self.clients[client];
+        if c.state == State::Handshaking {
+            return ConnectResponse::decode(payload).map(ServerMsg::Handshake);
+        }
+        if payload.get(..4) == Some(&Xid::NOTIFICATION.0.to_be_bytes()[..]) {
+            let (header, event) = decode_notification(payload)?;
+            return Ok(ServerMsg::Notify(header.zxid, event));
+        }
+        let op = match c.outstanding.front() {
+            Some((_, Some(index))) => self.history.ops[*index].request.op(),
+            _ => OpCode::Ping as i32,
+        };
+        let op = OpCode::from_code(op).ok_or(DecodeError::InvalidValue {
+            field: "the opcode of the request replied to",
+            offset: 0,
+            value: i64::from(op),
+        })?;
+        let (header, body) = decode_reply(op, payload)?;
+        Ok(ServerMsg::Reply(header, body))
     }
 
     /// Something arrived for `client` on `conn`.

@@ -7,15 +7,17 @@
 
 use std::sync::Arc;
 
+use crate::net::{ReadHalf, WriteHalf};
 use bytes::Bytes;
 use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use zoorepl_core::ids::ServerId;
 use zoorepl_core::node::{PeerMsg, SnapshotImage};
 
-use super::snap::{self, Assembler, CHUNKS_IN_FLIGHT};
+#[cfg(not(madsim))]
+use super::snap::CHUNKS_IN_FLIGHT;
+use super::snap::{self, Assembler};
 use super::table::Registered;
 use super::tasks::AbortOnDrop;
 use super::wire::{encode_frame, read_frame, LinkError, LinkKind, SnapshotMsg, Wire};
@@ -42,9 +44,9 @@ pub(super) type Queue = mpsc::Receiver<PeerMsg>;
 /// A connection past its hello.
 pub(super) struct Conn {
     /// The read half (buffered: it may already hold bytes after the hello).
-    pub(super) read: BufReader<OwnedReadHalf>,
+    pub(super) read: BufReader<ReadHalf>,
     /// The write half.
-    pub(super) write: OwnedWriteHalf,
+    pub(super) write: WriteHalf,
     /// Our hello, when this side dialed: written before anything else.
     pub(super) hello: Option<Bytes>,
 }
@@ -81,7 +83,7 @@ impl Link {
     /// Runs a fresh connection that this side dialed (`hello` is written first) to its end.
     pub(super) async fn run_dialed(self, stream: TcpStream, hello: Bytes, queue: Queue) {
         let _ = stream.set_nodelay(true);
-        let (read, write) = stream.into_split();
+        let (read, write) = crate::net::split(stream);
         let conn = Conn {
             read: BufReader::new(read),
             write,
@@ -182,7 +184,7 @@ impl Link {
 
 /// Writes the queue until it closes or a write fails; returns why it stopped.
 async fn write_loop(
-    mut write: OwnedWriteHalf,
+    mut write: WriteHalf,
     hello: Option<Bytes>,
     mut queue: Queue,
     limits: Limits,
@@ -216,7 +218,7 @@ async fn write_loop(
 }
 
 /// Writes and flushes everything gathered in `out`.
-async fn flush(write: &mut OwnedWriteHalf, out: &mut Vec<u8>) -> Result<(), LinkError> {
+async fn flush(write: &mut WriteHalf, out: &mut Vec<u8>) -> Result<(), LinkError> {
     if out.is_empty() {
         return Ok(());
     }
@@ -231,7 +233,7 @@ async fn flush(write: &mut OwnedWriteHalf, out: &mut Vec<u8>) -> Result<(), Link
 /// the tree on a blocking thread, at most [`CHUNKS_IN_FLIGHT`] ahead of the socket; nothing
 /// else of this link is written until the snapshot is.
 async fn write_snapshot(
-    write: &mut OwnedWriteHalf,
+    write: &mut WriteHalf,
     out: &mut Vec<u8>,
     snapshot: SnapshotMsg,
     limits: Limits,
@@ -249,10 +251,22 @@ async fn write_snapshot(
     let chunk_len = limits
         .snapshot_chunk_len
         .min(limits.max_frame_len.saturating_sub(CHUNK_OVERHEAD_MAX));
-    let (chunks_tx, mut chunks) = mpsc::channel(CHUNKS_IN_FLIGHT);
     // Should this future be dropped (the link ended), `chunks` goes with it and the walk
     // stops at its next chunk.
-    let walk = tokio::task::spawn_blocking(move || snap::produce(&tree, chunk_len, &chunks_tx));
+    #[cfg(not(madsim))]
+    let (walk, mut chunks) = {
+        let (chunks_tx, chunks) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        let walk = tokio::task::spawn_blocking(move || snap::produce(&tree, chunk_len, &chunks_tx));
+        (walk, chunks)
+    };
+    // madsim has no blocking threads: the walk runs to the end first, with room for every chunk
+    // (the simulations' trees are small).
+    #[cfg(madsim)]
+    let (walk, mut chunks) = {
+        let (chunks_tx, chunks) = mpsc::channel(usize::MAX >> 4);
+        let produced = snap::produce(&tree, chunk_len, &chunks_tx);
+        (std::future::ready(Ok::<_, ()>(produced)), chunks)
+    };
     while let Some(chunk) = chunks.recv().await {
         encode_frame(&Wire::SnapChunk(chunk), out, limits.max_frame_len)?;
         if out.len() >= BATCH_BYTES_MAX {

@@ -34,7 +34,7 @@ pub(super) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind
 /// Reads the hello of a new connection and, when it is acceptable, runs it as a link.
 async fn accepted(shared: Arc<Shared>, stream: TcpStream, addr: SocketAddr, kind: LinkKind) {
     let _ = stream.set_nodelay(true);
-    let (read, write) = stream.into_split();
+    let (read, write) = crate::net::split(stream);
     let mut read = BufReader::new(read);
     let hello =
         match tokio::time::timeout(shared.cfg.handshake_timeout, Hello::read(&mut read)).await {

@@ -19,6 +19,7 @@ use super::wire::{LinkError, Wire};
 
 /// Chunks the tree walk may run ahead of the socket: the sender's memory for a snapshot is
 /// about this many chunks plus the one being written.
+#[cfg_attr(madsim, allow(dead_code))]
 pub(super) const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// What the sender's walk produced, for `SnapEnd`.
@@ -151,12 +152,12 @@ impl Assembler {
             )));
         }
         partial.crc32c = crc32c::crc32c_append(partial.crc32c, &chunk);
-        let (partial, pushed) = tokio::task::spawn_blocking(move || {
+        let (partial, pushed) = crate::net::blocking(move || {
             let pushed = partial.builder.push_chunk(&chunk);
             (partial, pushed)
         })
         .await
-        .map_err(|_| LinkError::Stopped)?;
+        .ok_or(LinkError::Stopped)?;
         pushed?;
         self.current = Some(partial);
         Ok(())
@@ -183,9 +184,9 @@ impl Assembler {
         }
         let builder = partial.builder;
         let digest = end.digest;
-        let tree = tokio::task::spawn_blocking(move || builder.finish(digest))
+        let tree = crate::net::blocking(move || builder.finish(digest))
             .await
-            .map_err(|_| LinkError::Stopped)?
+            .ok_or(LinkError::Stopped)?
             .map_err(LinkError::Snapshot)?;
         Ok(PeerMsg::Snapshot {
             epoch: partial.epoch,

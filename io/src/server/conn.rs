@@ -6,9 +6,9 @@
 
 use std::net::SocketAddr;
 
+use crate::net::{ReadHalf, WriteHalf};
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use zoorepl_core::ids::ConnId;
@@ -43,7 +43,7 @@ pub(super) fn spawn(
     per_ip: PerIp,
 ) {
     let _ = stream.set_nodelay(true);
-    let (read, write) = stream.into_split();
+    let (read, write) = crate::net::split(stream);
     let (writer_tx, writer_rx) = mpsc::channel(WRITER_BATCHES_MAX);
     let reader = tokio::spawn(async move {
         let _slot = PerIpSlot {
@@ -77,7 +77,7 @@ impl Drop for PerIpSlot {
     }
 }
 
-async fn read_more(read: &mut OwnedReadHalf, buf: &mut BytesMut) -> Result<(), String> {
+async fn read_more(read: &mut ReadHalf, buf: &mut BytesMut) -> Result<(), String> {
     if buf.capacity() - buf.len() < 4096 {
         buf.reserve(READ_BUFFER_BYTES);
     }
@@ -89,7 +89,7 @@ async fn read_more(read: &mut OwnedReadHalf, buf: &mut BytesMut) -> Result<(), S
 }
 
 async fn read_loop(
-    mut read: OwnedReadHalf,
+    mut read: ReadHalf,
     peer: SocketAddr,
     conn: ConnId,
     events: &mpsc::Sender<Event>,
@@ -170,7 +170,7 @@ async fn four_letter(
 /// Writes batches until told to close (then stops the reader too: the node has forgotten the
 /// connection) or until the socket fails.
 async fn write_loop(
-    mut write: OwnedWriteHalf,
+    mut write: WriteHalf,
     mut rx: mpsc::Receiver<WriterMsg>,
     reader: tokio::task::AbortHandle,
 ) {
@@ -192,6 +192,10 @@ async fn write_loop(
             if write.write_all(&bytes).await.is_err() {
                 return;
             }
+        }
+        // A no-op on a real socket; madsim's holds writes until flushed.
+        if write.flush().await.is_err() {
+            return;
         }
         if close {
             let _ = write.shutdown().await;

@@ -5,7 +5,12 @@
 //! snapshots), and only once each is durable tells the node task so. A failed write or fsync
 //! ends the process with [`super::EXIT_STORAGE_FAILURE`]: after a failed fsync the kernel may
 //! have dropped the dirty pages, so retrying could acknowledge data that is not on disk.
+//!
+//! Under madsim (`--cfg madsim`), which has no threads, both are tasks, and the disk is the
+//! simulation's; a persist then takes [`SIM_FSYNC`] of simulated time, during which a kill
+//! loses the batch.
 
+#[cfg(not(madsim))]
 use std::sync::mpsc as std_mpsc;
 
 use tokio::sync::mpsc;
@@ -109,24 +114,32 @@ pub struct DiskError {
     pub source: std::io::Error,
 }
 
+/// Feeds the disk thread.
+#[cfg(not(madsim))]
+pub(super) type DiskTx = std_mpsc::SyncSender<DiskOp>;
+/// Feeds the disk task.
+#[cfg(madsim)]
+pub(super) type DiskTx = mpsc::UnboundedSender<DiskOp>;
+/// Feeds the snapshot thread.
+#[cfg(not(madsim))]
+pub(super) type SnapshotTx = std_mpsc::SyncSender<SnapshotJob>;
+/// Feeds the snapshot task.
+#[cfg(madsim)]
+pub(super) type SnapshotTx = mpsc::Sender<SnapshotJob>;
+
+/// How long a simulated persist takes.
+#[cfg(madsim)]
+pub(super) const SIM_FSYNC: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// Starts the disk thread; returns the channel that feeds it operations.
-pub(super) fn spawn_disk_thread(
-    mut disk: Box<dyn Disk>,
-    events: mpsc::Sender<Event>,
-) -> std_mpsc::SyncSender<DiskOp> {
+#[cfg(not(madsim))]
+pub(super) fn spawn_disk_thread(mut disk: Box<dyn Disk>, events: mpsc::Sender<Event>) -> DiskTx {
     let (tx, rx) = std_mpsc::sync_channel::<DiskOp>(4);
     std::thread::Builder::new()
         .name("zoorepl-disk".into())
         .spawn(move || {
             while let Ok(op) = rx.recv() {
-                let done = match carry_out(disk.as_mut(), op) {
-                    Ok(done) => done,
-                    Err(e) => {
-                        tracing::error!("fatal: the disk could not be made durable: {e}");
-                        eprintln!("zoorepld: fatal: the disk could not be made durable: {e}");
-                        std::process::exit(EXIT_STORAGE_FAILURE);
-                    }
-                };
+                let done = carry_out(disk.as_mut(), op).unwrap_or_else(|e| fatal(&e));
                 if events.blocking_send(done).is_err() {
                     return;
                 }
@@ -134,6 +147,28 @@ pub(super) fn spawn_disk_thread(
         })
         .expect("spawning the disk thread");
     tx
+}
+
+/// Starts the disk task; returns the channel that feeds it operations.
+#[cfg(madsim)]
+pub(super) fn spawn_disk_thread(mut disk: Box<dyn Disk>, events: mpsc::Sender<Event>) -> DiskTx {
+    let (tx, mut rx) = mpsc::unbounded_channel::<DiskOp>();
+    tokio::spawn(async move {
+        while let Some(op) = rx.recv().await {
+            tokio::time::sleep(SIM_FSYNC).await;
+            let done = carry_out(disk.as_mut(), op).unwrap_or_else(|e| fatal(&e));
+            if events.send(done).await.is_err() {
+                return;
+            }
+        }
+    });
+    tx
+}
+
+fn fatal(e: &DiskError) -> ! {
+    tracing::error!("fatal: the disk could not be made durable: {e}");
+    eprintln!("zoorepld: fatal: the disk could not be made durable: {e}");
+    std::process::exit(EXIT_STORAGE_FAILURE);
 }
 
 /// Does one operation; returns what to tell the node task.
@@ -178,24 +213,37 @@ pub(super) type SnapshotJob = (
 
 /// Starts the snapshot thread; returns the channel that feeds it snapshots. Encoding happens
 /// here, off the node task, so a snapshot of a big tree never stalls requests.
-pub(super) fn spawn_snapshot_thread(
-    mut sink: Box<dyn SnapshotSink>,
-) -> std_mpsc::SyncSender<SnapshotJob> {
+#[cfg(not(madsim))]
+pub(super) fn spawn_snapshot_thread(mut sink: Box<dyn SnapshotSink>) -> SnapshotTx {
     let (tx, rx) = std_mpsc::sync_channel::<SnapshotJob>(1);
     std::thread::Builder::new()
         .name("zoorepl-snapshot".into())
         .spawn(move || {
-            while let Ok((zxid, tree, sessions)) = rx.recv() {
-                let bytes = zoorepl_core::node::encode_snapshot(&tree, sessions);
-                drop(tree);
-                match sink.write(zxid, &bytes) {
-                    Ok(()) => tracing::info!("snapshot at {zxid} written ({} bytes)", bytes.len()),
-                    Err(e) => {
-                        tracing::error!("snapshot at {zxid} failed (the log keeps everything): {e}")
-                    }
-                }
+            while let Ok(job) = rx.recv() {
+                write_snapshot(sink.as_mut(), job);
             }
         })
         .expect("spawning the snapshot thread");
     tx
+}
+
+/// Starts the snapshot task; returns the channel that feeds it snapshots.
+#[cfg(madsim)]
+pub(super) fn spawn_snapshot_thread(mut sink: Box<dyn SnapshotSink>) -> SnapshotTx {
+    let (tx, mut rx) = mpsc::channel::<SnapshotJob>(1);
+    tokio::spawn(async move {
+        while let Some(job) = rx.recv().await {
+            write_snapshot(sink.as_mut(), job);
+        }
+    });
+    tx
+}
+
+fn write_snapshot(sink: &mut dyn SnapshotSink, (zxid, tree, sessions): SnapshotJob) {
+    let bytes = zoorepl_core::node::encode_snapshot(&tree, sessions);
+    drop(tree);
+    match sink.write(zxid, &bytes) {
+        Ok(()) => tracing::info!("snapshot at {zxid} written ({} bytes)", bytes.len()),
+        Err(e) => tracing::error!("snapshot at {zxid} failed (the log keeps everything): {e}"),
+    }
 }

@@ -55,5 +55,6 @@ async fn answer(mut stream: TcpStream, events: mpsc::Sender<Event>) -> std::io::
         body.len()
     );
     stream.write_all(response.as_bytes()).await?;
+    stream.flush().await?;
     stream.shutdown().await
 }

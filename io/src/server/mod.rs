@@ -127,7 +127,11 @@ pub async fn serve(
     let mut next_conn = 1u64;
     tokio::pin!(shutdown);
     loop {
+        // Biased (branches in order), here and in every select of the shells: tokio's random
+        // pick draws from a thread-local generator, which would make a madsim seed depend on
+        // the seeds run before it in the same thread.
         tokio::select! {
+            biased;
             () = &mut shutdown => break,
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {

@@ -4,7 +4,6 @@
 //! written with one send per connection, so a busy connection gets few large writes.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::mpsc as std_mpsc;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -34,8 +33,8 @@ pub(super) struct ConnEntry {
 
 pub(super) struct NodeTask {
     node: Node,
-    disk: std_mpsc::SyncSender<DiskOp>,
-    snapshots: std_mpsc::SyncSender<super::disk::SnapshotJob>,
+    disk: super::disk::DiskTx,
+    snapshots: super::disk::SnapshotTx,
     stats: ServerStats,
     options: ServerOptions,
     conns: BTreeMap<ConnId, ConnEntry>,
@@ -51,8 +50,8 @@ pub(super) struct NodeTask {
 impl NodeTask {
     pub(super) fn new(
         node: Node,
-        disk: std_mpsc::SyncSender<DiskOp>,
-        snapshots: std_mpsc::SyncSender<super::disk::SnapshotJob>,
+        disk: super::disk::DiskTx,
+        snapshots: super::disk::SnapshotTx,
         stats: ServerStats,
         options: ServerOptions,
     ) -> Self {
@@ -94,7 +93,11 @@ impl NodeTask {
                     None => std::future::pending().await,
                 }
             };
+            // Biased, the timer first: a due tick is never starved by a steady stream of
+            // events (and the order is deterministic under madsim, see `server::serve`).
             tokio::select! {
+                biased;
+                () = sleep => self.step(Input::Tick),
                 event = events.recv() => {
                     let Some(event) = event else { return };
                     self.handle(event);
@@ -103,7 +106,6 @@ impl NodeTask {
                         self.handle(event);
                     }
                 }
-                () = sleep => self.step(Input::Tick),
             }
             self.flush();
         }

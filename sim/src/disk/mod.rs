@@ -118,6 +118,12 @@ pub struct Disk {
 }
 
 impl Disk {
+    /// The log holds every txn after this zxid: ZERO, or the last installed snapshot's.
+    #[must_use]
+    pub const fn log_base(&self) -> Zxid {
+        self.log_base
+    }
+
     /// Appends records to the page cache.
     pub fn write(&mut self, records: impl IntoIterator<Item = Record>) {
         self.records.extend(records);
