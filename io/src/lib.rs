@@ -12,3 +12,5 @@ mod net;
 pub mod peer;
 pub mod server;
 pub mod storage;
+#[cfg(test)]
+mod test_support;

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use zookeeper_client as zk;
-use zoorepl_core::ids::Zxid;
+use zoorepl_core::ids::{SessionId, Zxid};
 use zoorepl_core::node::{Node, NodeConfig, Recovered};
 use zoorepl_core::time::Instant;
+use zoorepl_core::tree::DataTree;
 use zoorepl_core::txn::Txn;
 use zoorepl_io::server::{serve, Disk, DiskError, Parts, ServerOptions, SnapshotSink};
 
@@ -29,7 +30,12 @@ impl Disk for MemDisk {
         unreachable!("a standalone server is never truncated")
     }
 
-    fn install_snapshot(&mut self, _: Zxid, _: &[u8]) -> Result<(), DiskError> {
+    fn install_snapshot(
+        &mut self,
+        _: Zxid,
+        _: &DataTree,
+        _: &[(SessionId, i32)],
+    ) -> Result<(), DiskError> {
         unreachable!("a standalone server installs no snapshot")
     }
 }
@@ -37,7 +43,7 @@ impl Disk for MemDisk {
 struct NoSnapshots;
 
 impl SnapshotSink for NoSnapshots {
-    fn write(&mut self, _zxid: Zxid, _bytes: &[u8]) -> Result<(), DiskError> {
+    fn write(&mut self, _: Zxid, _: &DataTree, _: &[(SessionId, i32)]) -> Result<(), DiskError> {
         Ok(())
     }
 }

@@ -141,7 +141,7 @@ fn reopen_and_check(
     model: &mut Model,
 ) -> Result<FileStorage, String> {
     let (storage, loaded) = FileStorage::open(opts.clone()).map_err(|e| format!("open: {e}"))?;
-    let snapshot = loaded.snapshot.map(|(zxid, bytes)| {
+    let snapshot = loaded.snapshot_bytes().expect("read").map(|(zxid, bytes)| {
         assert_eq!(bytes, zxid.to_string().into_bytes(), "snapshot bytes");
         zxid
     });

@@ -67,7 +67,10 @@ fn install_replaces_log_and_snapshots_and_the_log_continues_after_it() {
     s.sync().expect("sync");
     drop(s);
     let (_, loaded) = open(&o);
-    assert_eq!(loaded.snapshot, Some((at, b"leader state".to_vec())));
+    assert_eq!(
+        loaded.snapshot_bytes().expect("read"),
+        Some((at, b"leader state".to_vec()))
+    );
     let zxids: Vec<Zxid> = loaded.log.iter().map(|t| t.zxid).collect();
     assert_eq!(zxids, vec![Zxid::new(2, 8), Zxid::new(2, 9)]);
     assert!(!loaded.report.finished_install);
@@ -89,7 +92,10 @@ fn crash_after_the_snapshot_finishes_the_install_on_open() {
     drop(s);
     let (_, loaded) = open(&o);
     assert!(loaded.report.finished_install);
-    assert_eq!(loaded.snapshot, Some((at, b"new".to_vec())));
+    assert_eq!(
+        loaded.snapshot_bytes().expect("read"),
+        Some((at, b"new".to_vec()))
+    );
     assert!(loaded.log.is_empty());
     assert!(segments(&o).is_empty());
     assert!(!o.snap_dir().join("install").exists());

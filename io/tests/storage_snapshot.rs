@@ -38,7 +38,7 @@ fn truncated_newest_snapshot_falls_back_to_previous() {
     truncate_file(&snaps[2], file_len(&snaps[2]) - 3);
     let (_, loaded) = open(&opts);
     assert_eq!(
-        loaded.snapshot,
+        loaded.snapshot_bytes().expect("read"),
         Some((Zxid::new(1, 20), b"tree at 20".to_vec()))
     );
     assert_eq!(loaded.log, txns(21, 40));
@@ -56,7 +56,7 @@ fn bad_checksum_snapshots_fall_back_until_one_verifies() {
     flip_byte(&snaps[1], 30);
     let (_, loaded) = open(&opts);
     assert_eq!(
-        loaded.snapshot,
+        loaded.snapshot_bytes().expect("read"),
         Some((Zxid::new(1, 10), b"tree at 10".to_vec()))
     );
     assert_eq!(loaded.log, txns(11, 40));
@@ -80,7 +80,7 @@ fn leftover_tmp_snapshot_is_removed_and_ignored() {
     let tmp = opts.snap_dir().join("snapshot.0000000100000028.tmp");
     fs::write(&tmp, b"half a snapshot").expect("write");
     let (_, loaded) = open(&opts);
-    assert_eq!(loaded.snapshot.expect("snapshot").0, Zxid::new(1, 30));
+    assert_eq!(loaded.snapshot.expect("snapshot").zxid, Zxid::new(1, 30));
     assert_eq!(loaded.report.removed, vec![tmp.clone()]);
     assert!(!tmp.exists());
 }
@@ -122,7 +122,7 @@ fn purge_keeps_newest_snapshots_and_the_segments_they_need() {
         flip_byte(&snaps[damaged], 27);
     }
     let (_, loaded) = open(&opts);
-    assert_eq!(loaded.snapshot.expect("snapshot").0, Zxid::new(1, 20));
+    assert_eq!(loaded.snapshot.expect("snapshot").zxid, Zxid::new(1, 20));
     assert_eq!(loaded.log, txns(21, 45));
 }
 
@@ -199,7 +199,7 @@ fn snapshot_writer_works_from_another_thread_while_the_log_appends() {
     background.join().expect("snapshot thread");
     drop(storage);
     let (_, loaded) = open(&opts);
-    assert_eq!(loaded.snapshot.expect("snapshot").0, Zxid::new(1, 60));
+    assert_eq!(loaded.snapshot.expect("snapshot").zxid, Zxid::new(1, 60));
     assert_eq!(loaded.log, txns(61, 200));
 }
 
@@ -215,11 +215,12 @@ fn write_atomically_replaces_whole_file() {
     assert!(!dir.path().join("currentEpoch.tmp").exists());
 }
 
+// The server's path: the state streamed into the file, read back through the file's reader.
 #[test]
-fn core_snapshot_plus_later_log_rebuilds_the_tree() {
+fn streamed_state_plus_later_log_rebuilds_the_tree() {
     use bytes::Bytes;
     use zoorepl_core::ids::{SessionId, Xid};
-    use zoorepl_core::node::{decode_snapshot, encode_snapshot};
+    use zoorepl_io::storage::tree_codec::{read_state, write_state};
     use zoorepl_core::proto::Acl;
     use zoorepl_core::tree::DataTree;
     use zoorepl_core::txn::{CreateTxn, NodeKind, Txn, TxnOp};
@@ -256,18 +257,19 @@ fn core_snapshot_plus_later_log_rebuilds_the_tree() {
         storage.sync().expect("sync");
         live.apply(txn);
         if txn.zxid == Zxid::new(0, 3) {
-            let bytes = encode_snapshot(&live, vec![(SessionId(1), 30_000)]);
+            let sessions = [(SessionId(1), 30_000)];
             storage
                 .snapshot_writer()
-                .write(txn.zxid, &bytes)
+                .write_with(txn.zxid, |out| write_state(out, &live, &sessions))
                 .expect("snapshot");
         }
     }
     drop(storage);
     let (_, loaded) = open(&opts);
-    let (zxid, bytes) = loaded.snapshot.expect("snapshot");
-    assert_eq!(zxid, Zxid::new(0, 3));
-    let mut recovered = decode_snapshot(&bytes).expect("decodes");
+    let snapshot = loaded.snapshot.as_ref().expect("snapshot");
+    assert_eq!(snapshot.zxid, Zxid::new(0, 3));
+    let mut reader = snapshot.reader().expect("opens");
+    let mut recovered = read_state(&mut reader).expect("decodes");
     assert_eq!(recovered.sessions, vec![(SessionId(1), 30_000)]);
     assert_eq!(loaded.log, all[3..]);
     for txn in &loaded.log {

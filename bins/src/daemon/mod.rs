@@ -10,11 +10,11 @@ mod member;
 use std::path::{Path, PathBuf};
 
 use zoorepl_core::ids::ServerId;
-use zoorepl_core::node::{decode_snapshot, Node, Recovered};
+use zoorepl_core::node::{Node, Recovered};
 use zoorepl_core::time::Instant;
 use zoorepl_io::config::ServerConfig;
 use zoorepl_io::server::{self, DiskError, ServerOptions, SnapshotSink};
-use zoorepl_io::storage::{FileStorage, SnapshotWriter, StorageOptions};
+use zoorepl_io::storage::{tree_codec, FileStorage, SnapshotWriter, StorageOptions};
 
 /// Exit code for a bad configuration.
 pub const EXIT_CONFIG: i32 = 2;
@@ -64,12 +64,18 @@ struct Snapshots {
 }
 
 impl SnapshotSink for Snapshots {
-    fn write(&mut self, zxid: zoorepl_core::ids::Zxid, bytes: &[u8]) -> Result<(), DiskError> {
+    fn write(
+        &mut self,
+        zxid: zoorepl_core::ids::Zxid,
+        tree: &zoorepl_core::tree::DataTree,
+        sessions: &[(zoorepl_core::ids::SessionId, i32)],
+    ) -> Result<(), DiskError> {
         let to_err = |e: &dyn std::fmt::Display| DiskError {
             what: format!("snapshot at {zxid}"),
             source: std::io::Error::other(e.to_string()),
         };
-        self.writer.write(zxid, bytes).map_err(|e| to_err(&e))?;
+        let fill = |out: &mut dyn std::io::Write| tree_codec::write_state(out, tree, sessions);
+        self.writer.write_with(zxid, fill).map_err(|e| to_err(&e))?;
         if self.purge {
             let report = self.writer.purge(self.retain).map_err(|e| to_err(&e))?;
             tracing::info!("autopurge: {report:?}");
@@ -142,8 +148,11 @@ fn recover(
         FileStorage::open(opts).map_err(|e| fatal(EXIT_RECOVERY, e.to_string()))?;
     tracing::info!("recovery: {:?}", loaded.report);
     let mut recovered = match &loaded.snapshot {
-        Some((zxid, bytes)) => decode_snapshot(bytes)
-            .map_err(|e| fatal(EXIT_RECOVERY, format!("snapshot at {zxid}: {e}")))?,
+        Some(snapshot) => snapshot
+            .reader()
+            .map_err(|e| e.to_string())
+            .and_then(|mut r| tree_codec::read_state(&mut r))
+            .map_err(|e| fatal(EXIT_RECOVERY, format!("snapshot at {}: {e}", snapshot.zxid)))?,
         None => Recovered::default(),
     };
     recovered.log = loaded.log;

@@ -19,7 +19,7 @@ use zoorepl_core::tree::DataTree;
 use zoorepl_core::txn::Txn;
 
 use super::{Event, EXIT_STORAGE_FAILURE};
-use crate::storage::{FileStorage, Storage, StorageError};
+use crate::storage::{tree_codec, FileStorage, Storage, StorageError};
 
 /// A log that can make txns durable, and an ensemble member's other durable state.
 pub trait Disk: Send + 'static {
@@ -41,12 +41,17 @@ pub trait Disk: Send + 'static {
     /// Any failure; fatal.
     fn truncate_after(&mut self, zxid: Zxid) -> Result<(), DiskError>;
 
-    /// Durably takes `bytes`, an encoded state exact at `zxid`, as the whole durable state
-    /// (a SNAP from the leader): the log is dropped and continues after `zxid`.
+    /// Durably takes `tree` and `sessions`, the state exact at `zxid`, as the whole durable
+    /// state (a SNAP from the leader): the log is dropped and continues after `zxid`.
     ///
     /// # Errors
     /// Any failure; fatal.
-    fn install_snapshot(&mut self, zxid: Zxid, bytes: &[u8]) -> Result<(), DiskError>;
+    fn install_snapshot(
+        &mut self,
+        zxid: Zxid,
+        tree: &DataTree,
+        sessions: &[(SessionId, i32)],
+    ) -> Result<(), DiskError>;
 }
 
 impl Disk for FileStorage {
@@ -63,8 +68,14 @@ impl Disk for FileStorage {
         Ok(Storage::truncate_after(self, zxid)?)
     }
 
-    fn install_snapshot(&mut self, zxid: Zxid, bytes: &[u8]) -> Result<(), DiskError> {
-        Ok(Self::install_snapshot(self, zxid, bytes)?)
+    fn install_snapshot(
+        &mut self,
+        zxid: Zxid,
+        tree: &DataTree,
+        sessions: &[(SessionId, i32)],
+    ) -> Result<(), DiskError> {
+        let fill = |out: &mut dyn std::io::Write| tree_codec::write_state(out, tree, sessions);
+        Ok(self.install_snapshot_with(zxid, fill)?)
     }
 }
 
@@ -87,11 +98,17 @@ pub(super) enum DiskOp {
 
 /// Where snapshots go.
 pub trait SnapshotSink: Send + 'static {
-    /// Writes the snapshot of the state at `zxid` completely and durably.
+    /// Writes the snapshot of the state at `zxid` (`tree` and `sessions`) completely and
+    /// durably.
     ///
     /// # Errors
     /// Any failure; the snapshot is then not used, and the log still holds everything.
-    fn write(&mut self, zxid: Zxid, bytes: &[u8]) -> Result<(), DiskError>;
+    fn write(
+        &mut self,
+        zxid: Zxid,
+        tree: &DataTree,
+        sessions: &[(SessionId, i32)],
+    ) -> Result<(), DiskError>;
 }
 
 impl From<StorageError> for DiskError {
@@ -192,12 +209,10 @@ fn carry_out(disk: &mut dyn Disk, op: DiskOp) -> Result<Event, DiskError> {
             tree,
             sessions,
         } => {
-            let bytes = zoorepl_core::node::encode_snapshot(&tree, sessions);
-            drop(tree);
-            disk.install_snapshot(zxid, &bytes)?;
+            disk.install_snapshot(zxid, &tree, &sessions)?;
             tracing::info!(
-                "installed the leader's snapshot at {zxid} ({} bytes)",
-                bytes.len()
+                "installed the leader's snapshot at {zxid} ({} znodes)",
+                tree.znode_count()
             );
             Event::SnapshotInstalled { zxid }
         }
@@ -240,10 +255,8 @@ pub(super) fn spawn_snapshot_thread(mut sink: Box<dyn SnapshotSink>) -> Snapshot
 }
 
 fn write_snapshot(sink: &mut dyn SnapshotSink, (zxid, tree, sessions): SnapshotJob) {
-    let bytes = zoorepl_core::node::encode_snapshot(&tree, sessions);
-    drop(tree);
-    match sink.write(zxid, &bytes) {
-        Ok(()) => tracing::info!("snapshot at {zxid} written ({} bytes)", bytes.len()),
+    match sink.write(zxid, &tree, &sessions) {
+        Ok(()) => tracing::info!("snapshot at {zxid} written"),
         Err(e) => tracing::error!("snapshot at {zxid} failed (the log keeps everything): {e}"),
     }
 }

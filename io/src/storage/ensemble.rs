@@ -17,7 +17,9 @@ use std::path::Path;
 use zoorepl_core::ids::Zxid;
 
 use super::log::FileStorage;
-use super::{format, list_zxid_files, sync_dir, write_atomically, RecoveryError, StorageError};
+use super::{
+    format, list_zxid_files, snapshot, sync_dir, write_atomically, RecoveryError, StorageError,
+};
 
 /// The epochs file's name in the snapshot directory.
 const EPOCHS_FILE: &str = "epochs";
@@ -44,12 +46,29 @@ impl FileStorage {
     /// # Errors
     /// When a file operation fails; the storage is then unusable.
     pub fn install_snapshot(&mut self, zxid: Zxid, bytes: &[u8]) -> Result<(), StorageError> {
+        self.install_snapshot_with(zxid, |out| out.write_all(bytes))
+    }
+
+    /// Like [`Self::install_snapshot`], with the snapshot written by `fill` as it makes it
+    /// (see [`super::SnapshotWriter::write_with`]).
+    ///
+    /// # Errors
+    /// When `fill` or a file operation fails; the storage is then unusable.
+    pub fn install_snapshot_with(
+        &mut self,
+        zxid: Zxid,
+        fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), StorageError> {
         self.check_usable()?;
-        let result = self.install_inner(zxid, bytes);
+        let result = self.install_inner(zxid, fill);
         self.note_failure(result)
     }
 
-    fn install_inner(&mut self, zxid: Zxid, bytes: &[u8]) -> Result<(), StorageError> {
+    fn install_inner(
+        &mut self,
+        zxid: Zxid,
+        fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), StorageError> {
         let raw = format::zxid_to_u64(zxid);
         let intent = self.snap_dir.join(INSTALL_FILE);
         write_atomically(
@@ -58,7 +77,7 @@ impl FileStorage {
             format!("{raw:016x}\n").as_bytes(),
         )
         .map_err(StorageError::io("write", &intent))?;
-        self.snapshot_writer().write(zxid, bytes)?;
+        self.snapshot_writer().write_with(zxid, fill)?;
         // Nothing buffered can be lost here: the disk thread syncs every batch before the next
         // operation.
         self.current = None;
@@ -106,9 +125,7 @@ pub(super) fn recover_install(snap_dir: &Path, log_dir: &Path) -> Result<bool, R
     let complete = snaps
         .iter()
         .find(|(at, _)| *at == zxid)
-        .is_some_and(|(_, path)| {
-            fs::read(path).is_ok_and(|bytes| format::verify_snapshot(&bytes, zxid).is_ok())
-        });
+        .is_some_and(|(_, path)| matches!(snapshot::verify(path, zxid), Ok(Ok(_))));
     if complete {
         tracing::warn!(%zxid, "finishing a snapshot install cut short by a crash");
         finish_install(snap_dir, log_dir, zxid).map_err(RecoveryError::io("install", snap_dir))?;

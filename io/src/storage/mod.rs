@@ -21,6 +21,7 @@ mod format;
 mod log;
 mod recover;
 mod snapshot;
+pub mod tree_codec;
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -31,7 +32,7 @@ use zoorepl_core::txn::Txn;
 
 pub use error::{RecoveryError, StorageError};
 pub use log::FileStorage;
-pub use snapshot::{PurgeReport, SnapshotWriter};
+pub use snapshot::{PurgeReport, SnapshotWriter, StoredSnapshot};
 
 /// The durable txn log of one server, as the node task drives it.
 pub trait Storage: Send {
@@ -110,15 +111,29 @@ impl StorageOptions {
 /// What recovery found on disk.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The newest snapshot whose checksum verifies: its zxid and its bytes (for
-    /// `zoorepl_core::node::decode_snapshot`).
-    pub snapshot: Option<(Zxid, Vec<u8>)>,
+    /// The newest snapshot whose checksum verifies (its bytes are read from the file with
+    /// [`StoredSnapshot::reader`], e.g. into [`tree_codec::read_state`]).
+    pub snapshot: Option<StoredSnapshot>,
     /// Every durable txn after the snapshot's zxid, in order.
     pub log: Vec<Txn>,
     /// The durable (accepted, current) epochs of an ensemble member; (0, 0) when never saved.
     pub epochs: (u32, u32),
     /// What recovery repaired or skipped on the way; worth a log line each.
     pub report: RecoveryReport,
+}
+
+impl Loaded {
+    /// The snapshot's zxid and its bytes, read whole (for tests and small snapshots; recovery
+    /// reads through [`StoredSnapshot::reader`]).
+    ///
+    /// # Errors
+    /// When reading the file fails.
+    pub fn snapshot_bytes(&self) -> io::Result<Option<(Zxid, Vec<u8>)>> {
+        self.snapshot
+            .as_ref()
+            .map(|s| Ok((s.zxid, s.read_all()?)))
+            .transpose()
+    }
 }
 
 /// Repairs and oddities met during recovery. None of them loses a synced txn.

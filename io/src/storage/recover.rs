@@ -49,7 +49,7 @@ impl FileStorage {
         let epochs = ensemble::load_epochs(&snap_dir)?;
         let (snapshot, skipped) = snapshot::load_newest(&snap_dir)?;
         report.skipped_snapshots = skipped;
-        let base = snapshot.as_ref().map_or(Zxid::ZERO, |(zxid, _)| *zxid);
+        let base = snapshot.as_ref().map_or(Zxid::ZERO, |s| s.zxid);
         let log = read_log(&log_dir, base, &mut report)?;
         let current = match log.current {
             Some((path, end)) => Some(Segment::reopen(path, end)?),
@@ -64,7 +64,7 @@ impl FileStorage {
         }
         sync_dir(&log_dir).map_err(RecoveryError::io("fsync directory", &log_dir))?;
         tracing::info!(
-            snapshot = ?snapshot.as_ref().map(|(z, _)| z.to_string()),
+            snapshot = ?snapshot.as_ref().map(|s| s.zxid.to_string()),
             txns = log.after_snapshot.len(),
             last_zxid = %log.last_zxid,
             "storage recovered"

@@ -2,7 +2,7 @@
 //! and purging old snapshots and the log segments only they needed.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -49,22 +49,38 @@ impl SnapshotWriter {
     /// # Errors
     /// When a file operation fails (the snapshot is then not usable, but the log is intact).
     pub fn write(&self, zxid: Zxid, bytes: &[u8]) -> Result<PathBuf, StorageError> {
+        self.write_with(zxid, |out| out.write_all(bytes))
+    }
+
+    /// Like [`Self::write`], with the bytes written by `fill` as it makes them (through a
+    /// buffer), so the snapshot never exists whole in memory. The header's length and the
+    /// checksum are filled in once `fill` returns.
+    ///
+    /// # Errors
+    /// When `fill` or a file operation fails.
+    pub fn write_with(
+        &self,
+        zxid: Zxid,
+        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<PathBuf, StorageError> {
         let name = zxid_file_name("snapshot", zxid);
         let path = self.snap_dir.join(&name);
         let tmp = self.snap_dir.join(format!("{name}.tmp"));
-        let header = format::snapshot_header(zxid, bytes.len());
-        let crc = crc32c::crc32c_append(crc32c::crc32c(&header), bytes);
         let mut file = File::create(&tmp).map_err(StorageError::io("create", &tmp))?;
-        file.write_all(&header)
-            .and_then(|()| file.write_all(bytes))
-            .and_then(|()| file.write_all(&crc.to_le_bytes()))
+        let (body_crc, len) =
+            write_body(&mut file, fill).map_err(StorageError::io("write", &tmp))?;
+        let header = format::snapshot_header(zxid, len);
+        let crc = crc32c::crc32c_combine(crc32c::crc32c(&header), body_crc, len);
+        file.write_all(&crc.to_le_bytes())
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| file.write_all(&header))
             .map_err(StorageError::io("write", &tmp))?;
         file.sync_all().map_err(StorageError::io("fsync", &tmp))?;
         drop(file);
         let _guard = lock_dirs(&self.dir_lock);
         fs::rename(&tmp, &path).map_err(StorageError::io("rename", &tmp))?;
         sync_dir(&self.snap_dir).map_err(StorageError::io("fsync directory", &self.snap_dir))?;
-        tracing::info!(snapshot = %path.display(), %zxid, bytes = bytes.len(), "snapshot written");
+        tracing::info!(snapshot = %path.display(), %zxid, bytes = len, "snapshot written");
         Ok(path)
     }
 
@@ -120,23 +136,92 @@ impl SnapshotWriter {
     }
 }
 
-/// The newest snapshot that verifies, and the newer ones that did not.
-pub(super) type Newest = (Option<(Zxid, Vec<u8>)>, Vec<SkippedSnapshot>);
+/// Writes a placeholder header, then the body through a buffer; returns the body's checksum
+/// and length, with the file positioned after the body.
+fn write_body(
+    file: &mut File,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<(u32, usize)> {
+    file.write_all(&[0u8; format::SNAPSHOT_HEADER_BYTES])?;
+    let mut body = Checksummed {
+        inner: BufWriter::with_capacity(IO_BUFFER_BYTES, file),
+        crc: 0,
+        len: 0,
+    };
+    fill(&mut body)?;
+    body.inner.flush()?;
+    Ok((body.crc, body.len))
+}
 
-/// Loads the newest snapshot whose checksum verifies, skipping (and reporting) newer invalid
-/// ones: a snapshot may be damaged, and an older one with the log after it does as well.
+/// Buffer of snapshot reads and writes.
+const IO_BUFFER_BYTES: usize = 1 << 20;
+
+/// A writer that keeps the checksum and length of what went through it.
+struct Checksummed<W> {
+    inner: W,
+    crc: u32,
+    len: usize,
+}
+
+impl<W: Write> Write for Checksummed<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc = crc32c::crc32c_append(self.crc, &buf[..n]);
+        self.len += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A snapshot file that verified: read its bytes with [`Self::reader`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSnapshot {
+    /// The zxid it is exact at.
+    pub zxid: Zxid,
+    /// The file.
+    pub path: PathBuf,
+    /// Bytes of snapshot in it.
+    pub len: u64,
+}
+
+impl StoredSnapshot {
+    /// The snapshot's bytes, read through a buffer.
+    ///
+    /// # Errors
+    /// When the file cannot be opened or positioned.
+    pub fn reader(&self) -> io::Result<impl Read> {
+        let mut file = File::open(&self.path)?;
+        file.seek(SeekFrom::Start(format::SNAPSHOT_HEADER_BYTES as u64))?;
+        Ok(BufReader::with_capacity(IO_BUFFER_BYTES, file).take(self.len))
+    }
+
+    /// The snapshot's bytes, whole.
+    ///
+    /// # Errors
+    /// When reading fails.
+    pub fn read_all(&self) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.reader()?.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// The newest snapshot that verifies, and the newer ones that did not.
+pub(super) type Newest = (Option<StoredSnapshot>, Vec<SkippedSnapshot>);
+
+/// Finds the newest snapshot whose checksum verifies (read through, never held whole),
+/// skipping (and reporting) newer invalid ones: a snapshot may be damaged, and an older one
+/// with the log after it does as well.
 pub(super) fn load_newest(snap_dir: &Path) -> Result<Newest, RecoveryError> {
     let snaps =
         list_zxid_files(snap_dir, "snapshot").map_err(RecoveryError::io("list", snap_dir))?;
     let mut skipped = Vec::new();
     for (zxid, path) in snaps.into_iter().rev() {
-        let mut bytes = fs::read(&path).map_err(RecoveryError::io("read", &path))?;
-        match format::verify_snapshot(&bytes, zxid) {
-            Ok(range) => {
-                bytes.truncate(range.end);
-                bytes.drain(..range.start);
-                return Ok((Some((zxid, bytes)), skipped));
-            }
+        match verify(&path, zxid).map_err(RecoveryError::io("read", &path))? {
+            Ok(len) => return Ok((Some(StoredSnapshot { zxid, path, len }), skipped)),
             Err(reason) => {
                 tracing::warn!(snapshot = %path.display(), %reason, "skipping invalid snapshot");
                 skipped.push(SkippedSnapshot { file: path, reason });
@@ -144,4 +229,43 @@ pub(super) fn load_newest(snap_dir: &Path) -> Result<Newest, RecoveryError> {
         }
     }
     Ok((None, skipped))
+}
+
+/// Checks a snapshot file against the zxid its name gives: `Ok(Ok(len))` with the length of
+/// its snapshot bytes, `Ok(Err(why))` when it is not a valid snapshot, `Err` when reading
+/// fails.
+pub(super) fn verify(path: &Path, zxid: Zxid) -> io::Result<Result<u64, String>> {
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut header = [0u8; format::SNAPSHOT_HEADER_BYTES];
+    if size < (format::SNAPSHOT_HEADER_BYTES + format::SNAPSHOT_TRAILER_BYTES) as u64 {
+        return Ok(Err(format!("file too short ({size} bytes)")));
+    }
+    file.read_exact(&mut header)?;
+    let len = match format::check_snapshot_header(&header, zxid, size) {
+        Ok(len) => len,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let mut reader = BufReader::with_capacity(IO_BUFFER_BYTES, file);
+    let mut crc = crc32c::crc32c(&header);
+    let mut left = len;
+    while left > 0 {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(Err("file ended inside the snapshot".into()));
+        }
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        crc = crc32c::crc32c_append(crc, &buf[..n]);
+        reader.consume(n);
+        left -= n as u64;
+    }
+    let mut stored = [0u8; format::SNAPSHOT_TRAILER_BYTES];
+    reader.read_exact(&mut stored)?;
+    let stored = u32::from_le_bytes(stored);
+    if stored != crc {
+        return Ok(Err(format!(
+            "checksum mismatch (stored {stored:#010x}, computed {crc:#010x})"
+        )));
+    }
+    Ok(Ok(len))
 }

@@ -7,9 +7,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
-use zoorepl_core::ids::{ServerId, Zxid};
-use zoorepl_core::node::{Node, NodeConfig, ValidConfig};
+use zoorepl_core::ids::{ServerId, SessionId, Zxid};
+use zoorepl_core::node::{encode_snapshot, Node, NodeConfig, ValidConfig};
 use zoorepl_core::time::Instant;
+use zoorepl_core::tree::DataTree;
 use zoorepl_core::txn::Txn;
 use zoorepl_core::zab::{ElectionConfig, EnsembleConfig, MemberKind};
 use zoorepl_io::fourlw::Whitelist;
@@ -74,21 +75,33 @@ impl Disk for SimDisk {
         Ok(())
     }
 
-    fn install_snapshot(&mut self, zxid: Zxid, bytes: &[u8]) -> Result<(), DiskError> {
+    fn install_snapshot(
+        &mut self,
+        zxid: Zxid,
+        tree: &DataTree,
+        sessions: &[(SessionId, i32)],
+    ) -> Result<(), DiskError> {
+        let bytes = encode_snapshot(tree, sessions.to_vec());
         self.0
             .lock()
             .expect("not poisoned")
-            .install_snapshot(zxid, bytes.to_vec());
+            .install_snapshot(zxid, bytes);
         Ok(())
     }
 }
 
 impl SnapshotSink for SimDisk {
-    fn write(&mut self, zxid: Zxid, bytes: &[u8]) -> Result<(), DiskError> {
+    fn write(
+        &mut self,
+        zxid: Zxid,
+        tree: &DataTree,
+        sessions: &[(SessionId, i32)],
+    ) -> Result<(), DiskError> {
+        let bytes = encode_snapshot(tree, sessions.to_vec());
         self.0
             .lock()
             .expect("not poisoned")
-            .add_snapshot(zxid, bytes.to_vec());
+            .add_snapshot(zxid, bytes);
         Ok(())
     }
 }
