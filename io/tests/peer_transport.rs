@@ -14,7 +14,9 @@ use zoorepl_core::proto::Acl;
 use zoorepl_core::tree::{path, DataTree};
 use zoorepl_core::txn::{CreateTxn, NodeKind, Txn, TxnOp};
 use zoorepl_core::zab::{Notification, PeerState, Vote, ZabMsg};
-use zoorepl_io::peer::{PeerEvent, PeerSpec, Transport, TransportConfig, PROTOCOL_VERSION};
+use zoorepl_io::peer::{
+    PeerEvent, PeerSpec, Transport, TransportConfig, PENDING_HELLOS_MAX, PROTOCOL_VERSION,
+};
 
 /// How long any single expected event may take.
 const PATIENCE: Duration = Duration::from_secs(5);
@@ -400,6 +402,30 @@ async fn bad_input_closes_only_its_own_connection() {
         let server = servers.get_mut(&peer).expect("peer");
         assert_eq!(server.poll(Duration::from_millis(50)).await, None);
     }
+}
+
+// A flood of connections that never say hello holds at most PENDING_HELLOS_MAX of them; the
+// next is closed at once (well before the handshake timeout), and the peers' own links keep
+// working through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connections_beyond_the_cap_are_closed_at_once() {
+    let (mut servers, ports) = ensemble(&[1, 2], |cfg| {
+        cfg.handshake_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let election_port = ports[&2].0;
+    let mut silent = Vec::new();
+    for _ in 0..PENDING_HELLOS_MAX {
+        let stream = TcpStream::connect(("127.0.0.1", election_port))
+            .await
+            .expect("connect");
+        silent.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    refused(election_port, b"").await;
+    drop(silent);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    vote_through(&mut servers, 2, 1, 7).await;
 }
 
 /// A `Touch { epoch: 1, sessions: [SessionId(n)] }` frame as the wire spells it (postcard:

@@ -220,10 +220,10 @@ fn write_atomically_replaces_whole_file() {
 fn streamed_state_plus_later_log_rebuilds_the_tree() {
     use bytes::Bytes;
     use zoorepl_core::ids::{SessionId, Xid};
-    use zoorepl_io::storage::tree_codec::{read_state, write_state};
     use zoorepl_core::proto::Acl;
     use zoorepl_core::tree::DataTree;
     use zoorepl_core::txn::{CreateTxn, NodeKind, Txn, TxnOp};
+    use zoorepl_io::storage::tree_codec::{read_state, write_state};
 
     let op = |counter: u32| match counter {
         1 => TxnOp::Create(CreateTxn {

@@ -2,6 +2,7 @@
 //! dialer's hello before the connection becomes the peer's current link of that kind.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,12 +16,24 @@ use super::{Shared, TransportConfig};
 /// Pause after a failed accept (out of file descriptors, say), so the loop does not spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
+/// Most connections of one port waiting for their hello; more are closed at once. An ensemble
+/// needs a few per peer; this bounds what a flood of silent connections can hold (each waits
+/// out the handshake timeout).
+pub const PENDING_HELLOS_MAX: usize = 64;
+
 /// Accepts connections on the port of `kind` until the transport shuts down.
 pub(super) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: LinkKind) {
+    let pending = Arc::new(AtomicUsize::new(0));
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
-                let task = accepted(Arc::clone(&shared), stream, addr, kind);
+                if pending.load(Ordering::Relaxed) >= PENDING_HELLOS_MAX {
+                    tracing::warn!(%addr, kind = ?kind, "peer connection refused: too many awaiting their hello");
+                    continue;
+                }
+                pending.fetch_add(1, Ordering::Relaxed);
+                let slot = HelloSlot(Arc::clone(&pending));
+                let task = accepted(Arc::clone(&shared), stream, addr, kind, slot);
                 shared.tasks.spawn(task);
             }
             Err(e) => {
@@ -31,8 +44,23 @@ pub(super) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind
     }
 }
 
+/// A connection's place among those awaiting their hello, given back when dropped.
+struct HelloSlot(Arc<AtomicUsize>);
+
+impl Drop for HelloSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Reads the hello of a new connection and, when it is acceptable, runs it as a link.
-async fn accepted(shared: Arc<Shared>, stream: TcpStream, addr: SocketAddr, kind: LinkKind) {
+async fn accepted(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    addr: SocketAddr,
+    kind: LinkKind,
+    slot: HelloSlot,
+) {
     let _ = stream.set_nodelay(true);
     let (read, write) = crate::net::split(stream);
     let mut read = BufReader::new(read);
@@ -52,6 +80,7 @@ async fn accepted(shared: Arc<Shared>, stream: TcpStream, addr: SocketAddr, kind
                 return;
             }
         };
+    drop(slot);
     if let Err(why) = check_hello(&shared.cfg, hello, kind) {
         tracing::warn!(%addr, "peer connection refused: {why}");
         return;

@@ -45,6 +45,7 @@ use tokio::sync::mpsc;
 use zoorepl_core::ids::ServerId;
 use zoorepl_core::node::PeerMsg;
 
+pub use listen::PENDING_HELLOS_MAX;
 use table::{LinkTable, Queued};
 use tasks::TaskSet;
 use wire::LinkKind;
