@@ -46,6 +46,27 @@ pub struct ServerOptions {
     pub four_letter_whitelist: crate::fourlw::Whitelist,
     /// What `conf` prints.
     pub conf: crate::fourlw::ConfValues,
+    /// Sees every step of the node (the madsim tests' checkers); `None` in a server.
+    pub observer: Option<Observer>,
+}
+
+/// Watches a server's node from inside its task: each output as it is carried out, and the
+/// node after each step. It runs on the node task, so it must be quick.
+pub trait StepObserver: Send + Sync {
+    /// The node emitted `output` (called before the shell carries it out).
+    fn output(&self, node: &Node, output: &zoorepl_core::output::Output);
+    /// The node finished a step (its outputs were all carried out).
+    fn stepped(&self, node: &Node);
+}
+
+/// A shared [`StepObserver`].
+#[derive(Clone)]
+pub struct Observer(pub Arc<dyn StepObserver>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Observer")
+    }
 }
 
 impl Default for ServerOptions {
@@ -56,6 +77,7 @@ impl Default for ServerOptions {
             handshake_timeout: Duration::from_secs(10),
             four_letter_whitelist: crate::fourlw::Whitelist::parse("srvr").0,
             conf: crate::fourlw::ConfValues::default(),
+            observer: None,
         }
     }
 }

@@ -81,9 +81,7 @@ impl NodeTask {
 
     pub(super) async fn run(mut self, mut events: mpsc::Receiver<Event>) {
         // Recovery may already have effects (an ensemble member starts its election).
-        while let Some(output) = self.node.poll_output() {
-            self.execute(output);
-        }
+        self.drain();
         self.flush();
         loop {
             let deadline = self.node.poll_deadline().map(|d| self.sleep_target(d));
@@ -178,8 +176,21 @@ impl NodeTask {
     fn step(&mut self, input: Input) {
         let now = self.now();
         self.node.step(now, input);
+        self.drain();
+    }
+
+    /// Carries out everything the node emitted, showing each output and then the node to the
+    /// observer, if any.
+    fn drain(&mut self) {
+        let observer = self.options.observer.clone();
         while let Some(output) = self.node.poll_output() {
+            if let Some(o) = &observer {
+                o.0.output(&self.node, &output);
+            }
             self.execute(output);
+        }
+        if let Some(o) = &observer {
+            o.0.stepped(&self.node);
         }
     }
 

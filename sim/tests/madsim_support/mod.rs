@@ -1,6 +1,7 @@
 //! The madsim world of `madsim_ensemble.rs`: three server nodes, a client node, a nemesis, and
 //! the end-of-run checks.
 
+mod checks;
 mod clients;
 mod server;
 
@@ -28,6 +29,7 @@ pub(crate) struct World {
     servers: Vec<NodeHandle>,
     disks: Vec<SharedDisk>,
     store: TxnStore,
+    checks: checks::Checks,
     client_node: NodeHandle,
     clients: Arc<Mutex<Clients>>,
     rng: Mutex<Rng>,
@@ -50,9 +52,10 @@ impl World {
         let mut rng = Rng::new(seed);
         let disks: Vec<SharedDisk> = (0..SERVERS).map(|_| SharedDisk::default()).collect();
         let store = TxnStore::default();
+        let checks = checks::new(disks.clone());
         let servers = (0..SERVERS)
             .map(|i| {
-                let (disk, store) = (disks[i].clone(), store.clone());
+                let (disk, store, checks) = (disks[i].clone(), store.clone(), checks.clone());
                 let starts = Arc::new(std::sync::atomic::AtomicU64::new(0));
                 handle
                     .create_node()
@@ -60,7 +63,8 @@ impl World {
                     .ip(server_ip(i))
                     .init(move || {
                         let n = starts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        server::run(i, disk.clone(), store.clone(), seed ^ (n << 8 | i as u64))
+                        let seed = seed ^ (n << 8 | i as u64);
+                        server::run(i, disk.clone(), store.clone(), checks.clone(), seed)
                     })
                     .build()
             })
@@ -78,6 +82,7 @@ impl World {
             servers,
             disks,
             store,
+            checks,
             client_node,
             clients,
             rng: Mutex::new(rng),
@@ -121,6 +126,7 @@ impl World {
                     };
                     let victim = leader.unwrap_or_else(|| self.any_server());
                     println!("{:?}: kill server {}", self.start.elapsed(), victim + 1);
+                    checks::on_kill(&self.checks, victim);
                     self.handle.kill(self.servers[victim].id());
                     self.pause_for(100, 3000).await;
                     self.handle.restart(self.servers[victim].id());
@@ -197,6 +203,12 @@ impl World {
 
     /// The clients' own checks and the zxid-witness on their history; panics on a violation.
     pub(crate) fn check(&self, settled: &Settled) -> String {
+        let found = &self.checks.lock().expect("not poisoned").violations;
+        assert!(
+            found.is_empty(),
+            "seed {}: per-step checks: {found:?}",
+            self.seed
+        );
         let clients = self.clients.lock().expect("not poisoned");
         assert!(
             clients.undecodable.is_empty() && clients.workload.violations.is_empty(),

@@ -12,11 +12,13 @@ use zoorepl_core::node::{encode_snapshot, Node, NodeConfig, ValidConfig};
 use zoorepl_core::time::Instant;
 use zoorepl_core::tree::DataTree;
 use zoorepl_core::txn::Txn;
-use zoorepl_core::zab::{ElectionConfig, EnsembleConfig, MemberKind};
+use zoorepl_core::zab::{ElectionConfig, EnsembleConfig, MemberKind, PlantedBug};
 use zoorepl_io::fourlw::Whitelist;
 use zoorepl_io::peer::{PeerSpec, TransportConfig};
 use zoorepl_io::server::{self, Disk, DiskError, Parts, Peers, ServerOptions, SnapshotSink};
 use zoorepl_sim::disk::{self as simdisk, Record};
+
+use super::checks::{self, Checks};
 
 /// Servers in the ensemble (all voters).
 pub(crate) const SERVERS: usize = 3;
@@ -45,25 +47,30 @@ pub(crate) type TxnStore = Arc<Mutex<BTreeMap<(Zxid, u64), Txn>>>;
 /// The simulator's disk behind the shell's `Disk` trait. Writes are synced at once: the disk
 /// task's simulated fsync delay comes before the call, so a kill loses a whole batch that was
 /// never acknowledged, never part of one (torn tails are the core simulator's to test).
-struct SimDisk(SharedDisk, TxnStore);
+struct SimDisk {
+    disk: SharedDisk,
+    store: TxnStore,
+    checks: Checks,
+    index: usize,
+}
 
 impl Disk for SimDisk {
     fn persist(&mut self, txns: &[Txn]) -> Result<(), DiskError> {
         let records: Vec<Record> = txns.iter().map(Record::encode).collect();
-        let mut store = self.1.lock().expect("not poisoned");
+        let mut store = self.store.lock().expect("not poisoned");
         for (txn, record) in txns.iter().zip(&records) {
             store
                 .entry((txn.zxid, record.hash))
                 .or_insert_with(|| txn.clone());
         }
-        let mut disk = self.0.lock().expect("not poisoned");
+        let mut disk = self.disk.lock().expect("not poisoned");
         disk.write(records);
         disk.sync();
         Ok(())
     }
 
     fn save_epochs(&mut self, accepted: u32, current: u32) -> Result<(), DiskError> {
-        self.0
+        self.disk
             .lock()
             .expect("not poisoned")
             .save_epochs(accepted, current);
@@ -71,7 +78,7 @@ impl Disk for SimDisk {
     }
 
     fn truncate_after(&mut self, zxid: Zxid) -> Result<(), DiskError> {
-        self.0.lock().expect("not poisoned").truncate_after(zxid);
+        self.disk.lock().expect("not poisoned").truncate_after(zxid);
         Ok(())
     }
 
@@ -82,10 +89,11 @@ impl Disk for SimDisk {
         sessions: &[(SessionId, i32)],
     ) -> Result<(), DiskError> {
         let bytes = encode_snapshot(tree, sessions.to_vec());
-        self.0
+        self.disk
             .lock()
             .expect("not poisoned")
             .install_snapshot(zxid, bytes);
+        checks::on_image_durable(&self.checks, self.index);
         Ok(())
     }
 }
@@ -98,7 +106,7 @@ impl SnapshotSink for SimDisk {
         sessions: &[(SessionId, i32)],
     ) -> Result<(), DiskError> {
         let bytes = encode_snapshot(tree, sessions.to_vec());
-        self.0
+        self.disk
             .lock()
             .expect("not poisoned")
             .add_snapshot(zxid, bytes);
@@ -119,7 +127,7 @@ fn config(index: usize) -> ValidConfig {
             ..ElectionConfig::default()
         },
         committed_log_max: 64,
-        planted: None,
+        planted: planted(),
     };
     NodeConfig {
         server_id: ServerId(index as u64 + 1),
@@ -132,6 +140,24 @@ fn config(index: usize) -> ValidConfig {
     }
     .validate()
     .expect("the test's config is valid")
+}
+
+/// The ZAB bug to plant in every server, by name (`ZOOREPL_MADSIM_PLANTED=ZxidReuse`, say):
+/// only in a build with `--features planted-bugs`, to see the checks catch it.
+fn planted() -> Option<PlantedBug> {
+    let name = std::env::var("ZOOREPL_MADSIM_PLANTED").ok()?;
+    let all = [
+        PlantedBug::AckBeforeFsync,
+        PlantedBug::DiffWithoutTrunc,
+        PlantedBug::ApplyUncommittedOnElection,
+        PlantedBug::EpochPersistedLate,
+        PlantedBug::ZxidReuse,
+        PlantedBug::CountForeignAcks,
+        PlantedBug::LocalSync,
+        PlantedBug::FollowerExpiry,
+    ];
+    let bug = all.into_iter().find(|b| format!("{b:?}") == name);
+    Some(bug.unwrap_or_else(|| panic!("ZOOREPL_MADSIM_PLANTED={name}: no such planted bug")))
 }
 
 fn wall_now() -> Instant {
@@ -150,12 +176,21 @@ async fn bind(ip: IpAddr, port: u16) -> TcpListener {
 
 /// Runs server `index` until it is killed: recovers from `disk`, binds its three ports and
 /// serves. `seed` varies per start so a restarted node draws afresh.
-pub(crate) async fn run(index: usize, disk: SharedDisk, store: TxnStore, seed: u64) {
+pub(crate) async fn run(
+    index: usize,
+    disk: SharedDisk,
+    store: TxnStore,
+    checks: Checks,
+    seed: u64,
+) {
     let recovery = disk
         .lock()
         .expect("not poisoned")
         .recover()
         .unwrap_or_else(|e| panic!("server {index}: its disk does not recover: {}", e.0));
+    let r = &recovery.recovered;
+    let durable = r.log.last().map_or(r.tree.last_applied(), |t| t.zxid);
+    checks::on_start(&checks, index, &recovery.logged, durable);
     let node = Node::recover(config(index), recovery.recovered, wall_now(), seed);
     let ip = server_ip(index);
     let others: BTreeMap<ServerId, PeerSpec> = (0..SERVERS)
@@ -178,10 +213,21 @@ pub(crate) async fn run(index: usize, disk: SharedDisk, store: TxnStore, seed: u
         listener: bind(ip, CLIENT_PORT).await,
         metrics: None,
         node,
-        disk: Box::new(SimDisk(disk.clone(), store.clone())),
-        snapshots: Box::new(SimDisk(disk, store)),
+        disk: Box::new(SimDisk {
+            disk: disk.clone(),
+            store: store.clone(),
+            checks: checks.clone(),
+            index,
+        }),
+        snapshots: Box::new(SimDisk {
+            disk,
+            store,
+            checks: checks.clone(),
+            index,
+        }),
         options: ServerOptions {
             four_letter_whitelist: Whitelist::parse("*").0,
+            observer: Some(checks::observer(&checks, index)),
             ..ServerOptions::default()
         },
         peers: Some(peers),
