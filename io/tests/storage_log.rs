@@ -281,6 +281,33 @@ fn damage_in_a_segment_that_is_not_the_last_is_corruption() {
     }
 }
 
+// Segments wholly before the snapshot are not read (as Java reads logs from the snapshot's
+// zxid on), so damage there no longer stops startup once a snapshot covers them (without the
+// snapshot the same damage is corruption: the test above).
+#[test]
+fn segments_wholly_before_the_snapshot_are_not_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = opts(dir.path(), 200, 0);
+    let (mut storage, _) = open(&opts);
+    for batch in txns(1, 20).chunks(2) {
+        storage.append(batch).expect("append");
+        storage.sync().expect("sync");
+    }
+    storage
+        .snapshot_writer()
+        .write(Zxid::new(1, 18), b"tree at 18")
+        .expect("snapshot");
+    drop(storage);
+    let segs = segments(&opts);
+    assert!(segs.len() >= 3);
+    let offsets = record_offsets(&segs[0]);
+    flip_byte(&segs[0], *offsets.last().expect("records") + 12);
+    let (storage, loaded) = open(&opts);
+    assert_eq!(loaded.snapshot.expect("snapshot").zxid, Zxid::new(1, 18));
+    assert_eq!(loaded.log, txns(19, 20));
+    assert_eq!(storage.last_zxid(), Zxid::new(1, 20));
+}
+
 #[test]
 fn damaged_header_of_a_middle_segment_is_corruption() {
     let dir = tempfile::tempdir().expect("tempdir");

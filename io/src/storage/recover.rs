@@ -90,8 +90,11 @@ impl FileStorage {
     }
 }
 
-/// Reads every segment in order. `base` is the snapshot's zxid: the txns after it are
-/// returned, and must follow it without a gap.
+/// Reads the segments in order. `base` is the snapshot's zxid: the txns after it are
+/// returned, and must follow it without a gap. A segment whose successor starts at or below
+/// `base` holds nothing after the snapshot and is not read (as Java reads the logs from the
+/// snapshot's zxid on): with autopurge off they pile up, and reading them made a restart
+/// decode every txn ever logged.
 fn read_log(
     log_dir: &Path,
     base: Zxid,
@@ -104,8 +107,12 @@ fn read_log(
         current: None,
     };
     let count = segments.len();
+    let starts: Vec<Zxid> = segments.iter().map(|(first, _)| *first).collect();
     for (index, (name_zxid, path)) in segments.into_iter().enumerate() {
         let is_last = index + 1 == count;
+        if starts.get(index + 1).is_some_and(|next| *next <= base) {
+            continue;
+        }
         let Some(scanned) = read_segment(&path, name_zxid, is_last, report)? else {
             continue;
         };
