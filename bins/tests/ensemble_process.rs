@@ -291,3 +291,56 @@ fn observer_serves_reads_and_forwards_writes() {
         "{mntr}"
     );
 }
+
+/// A client connecting while its server has no quorum is held, not closed at once (so a
+/// client whose server is electing is answered as soon as it serves), but not for ever: after
+/// about a second the server closes it, and the client can try another server.
+#[test]
+fn a_connection_to_a_server_without_quorum_is_held_then_closed() {
+    use std::io::{Read, Write};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ensemble = start(dir.path(), 3, 0);
+    let ids = ensemble.ids();
+    ensemble.kill9(ids[0]).expect("kill -9");
+    ensemble.kill9(ids[1]).expect("kill -9");
+    let survivor = ensemble.client_addr(ids[2]).expect("address");
+    // Until the survivor notices it lost its quorum it may still answer; wait for that.
+    let deadline = Instant::now() + SERVE_TIMEOUT;
+    while ensemble.mode(ids[2]).is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "the survivor never stopped serving"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut stream = std::net::TcpStream::connect(survivor).expect("connect");
+    let request = zoorepl_core::proto::ConnectRequest {
+        protocol_version: 0,
+        last_zxid_seen: 0,
+        timeout_ms: 4000,
+        session_id: 0,
+        passwd: vec![0; 16],
+        read_only: Some(false),
+    };
+    let mut payload = Vec::new();
+    request.encode(&mut payload);
+    let len = u32::try_from(payload.len()).expect("small");
+    stream.write_all(&len.to_be_bytes()).expect("write");
+    stream.write_all(&payload).expect("write");
+    let sent = Instant::now();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut buf = [0u8; 64];
+    let n = stream.read(&mut buf).unwrap_or(0);
+    let held = sent.elapsed();
+    assert_eq!(
+        n, 0,
+        "no quorum, so no session: the server closes the connection"
+    );
+    assert!(
+        held >= Duration::from_millis(700) && held < Duration::from_secs(5),
+        "held for {held:?}"
+    );
+}

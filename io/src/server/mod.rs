@@ -14,6 +14,7 @@ mod conn;
 mod disk;
 mod metrics_http;
 mod node_task;
+mod park;
 mod report;
 mod stats;
 

@@ -45,6 +45,8 @@ pub(super) struct NodeTask {
     last_now_ms: u64,
     /// The transport to the other members (ensemble only).
     pub(super) peers: Option<crate::peer::Transport>,
+    /// Connections opened while the node does not serve, not yet handed to it.
+    parking: super::park::Parking,
 }
 
 impl NodeTask {
@@ -66,6 +68,7 @@ impl NodeTask {
             closing: Vec::new(),
             last_now_ms: 0,
             peers: None,
+            parking: super::park::Parking::default(),
         }
     }
 
@@ -85,6 +88,10 @@ impl NodeTask {
         self.flush();
         loop {
             let deadline = self.node.poll_deadline().map(|d| self.sleep_target(d));
+            let deadline = match (deadline, self.parking.deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let sleep = async {
                 match deadline {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -105,6 +112,7 @@ impl NodeTask {
                     }
                 }
             }
+            self.unpark();
             self.flush();
         }
     }
@@ -127,7 +135,12 @@ impl NodeTask {
                 };
                 self.conns.insert(conn, entry);
                 let peer_ip = Some(peer.ip().to_string());
-                self.step(Input::ConnOpened { conn, peer_ip });
+                if self.node.observe().serving {
+                    self.step(Input::ConnOpened { conn, peer_ip });
+                } else {
+                    self.parking
+                        .park(conn, peer_ip, tokio::time::Instant::now());
+                }
             }
             Event::Frame { conn, frame } => {
                 self.stats.packets_received += 1;
@@ -135,12 +148,16 @@ impl NodeTask {
                     c.received += 1;
                     c.arrivals.push_back(std::time::Instant::now());
                 }
-                self.step(Input::Client { conn, frame });
+                if let Some(frame) = self.parking.frame(conn, frame) {
+                    self.step(Input::Client { conn, frame });
+                }
             }
             Event::Closed { conn } => {
                 if self.conns.remove(&conn).is_some() {
                     self.pending.remove(&conn);
-                    self.step(Input::ConnClosed { conn });
+                    if !self.parking.closed(conn) {
+                        self.step(Input::ConnClosed { conn });
+                    }
                 }
             }
             Event::Persisted { upto } => self.step(Input::Persisted { upto }),
@@ -169,6 +186,18 @@ impl NodeTask {
                     need,
                 );
                 let _ = reply.send(crate::fourlw::render_metrics(&snapshot));
+            }
+        }
+    }
+
+    /// Hands the node the connections held while it did not serve: all of them once it
+    /// serves, else those held too long (`park.rs`).
+    fn unpark(&mut self) {
+        let serving = self.node.observe().serving;
+        for (conn, peer_ip, frames) in self.parking.release(serving, tokio::time::Instant::now()) {
+            self.step(Input::ConnOpened { conn, peer_ip });
+            for frame in frames {
+                self.step(Input::Client { conn, frame });
             }
         }
     }
