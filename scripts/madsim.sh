@@ -6,7 +6,7 @@
 #   2. determinism: one seed in two processes prints the same summary, and madsim's own check
 #      (MADSIM_TEST_CHECK_DETERMINISM: the seed twice in one process, every random draw compared);
 #   3. a sweep of ZOOREPL_MADSIM_SEEDS seeds (default 300) from ZOOREPL_MADSIM_SEED (default 1);
-#   4. the checks bite: with a ZAB bug planted (zxid counters reused across epochs, built with
+#   4. the checks bite: with a ZAB bug planted (zxid-reuse: counters reused across epochs, built with
 #      --features planted-bugs) a run must fail within 10 seeds.
 # A failing seed prints `MADSIM_TEST_SEED=<seed>`; rerun it alone with
 #   MADSIM_TEST_SEED=<seed> RUSTFLAGS="--cfg madsim" cargo test -p zoorepl-sim \
@@ -45,8 +45,8 @@ passed=$(grep -c '^seed ' target/madsim/sweep.log)
 skipped=$(grep -c 'witness skipped' target/madsim/sweep.log || true)
 echo "  $passed seeds passed in $(( $(date +%s) - start )) s ($skipped without the witness: every server had installed a SNAP)"
 
-echo "== madsim: a planted bug (ZxidReuse) is caught within 10 seeds"
-if ZOOREPL_MADSIM_PLANTED=ZxidReuse MADSIM_TEST_SEED=1 MADSIM_TEST_NUM=10 \
+echo "== madsim: a planted bug (zxid-reuse) is caught within 10 seeds"
+if ZOOREPL_MADSIM_PLANTED=zxid-reuse MADSIM_TEST_SEED=1 MADSIM_TEST_NUM=10 \
     cargo test --locked -q -p zoorepl-sim --features planted-bugs --test madsim_ensemble \
     "${target[@]}" -- --nocapture > target/madsim/planted.log 2>&1; then
     echo "the planted bug went unnoticed for 10 seeds; see target/madsim/planted.log" >&2

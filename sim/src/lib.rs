@@ -42,6 +42,7 @@ pub mod trace;
 pub mod workload;
 
 pub use checker::Violation;
+pub use cluster::ensemble_config;
 pub use history::History;
 pub use options::{FaultLevel, Faults, Planted, SimOptions};
 

@@ -167,7 +167,10 @@ fn node_seed(seed: u64, server: usize, incarnation: u32) -> u64 {
     fnv64(&bytes)
 }
 
-fn ensemble(opts: &SimOptions) -> Option<EnsembleConfig> {
+/// The ensemble of a run with `opts`: voters, then observers, then publishers, ids from 1, with
+/// the simulator's limits; `None` for one standalone server. The madsim tests use it too.
+#[must_use]
+pub fn ensemble_config(opts: &SimOptions) -> Option<EnsembleConfig> {
     if opts.nodes <= 1 && opts.observers == 0 && opts.publishers == 0 {
         return None;
     }
@@ -206,7 +209,7 @@ impl Cluster {
         let mut rng_faults = root.fork();
         let faults = Faults::draw(opts.faults, &mut rng_faults);
         let mut rng_clients = root.fork();
-        let ensemble = ensemble(opts);
+        let ensemble = ensemble_config(opts);
         let total = ensemble.as_ref().map_or(1, |e| e.members.len());
         let snap_count = rng_faults.range(4, 120);
         let servers = (0..total)

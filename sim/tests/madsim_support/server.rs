@@ -12,11 +12,12 @@ use zoorepl_core::node::{encode_snapshot, Node, NodeConfig, ValidConfig};
 use zoorepl_core::time::Instant;
 use zoorepl_core::tree::DataTree;
 use zoorepl_core::txn::Txn;
-use zoorepl_core::zab::{ElectionConfig, EnsembleConfig, MemberKind, PlantedBug};
+use zoorepl_core::zab::PlantedBug;
 use zoorepl_io::fourlw::Whitelist;
 use zoorepl_io::peer::{PeerSpec, TransportConfig};
 use zoorepl_io::server::{self, Disk, DiskError, Parts, Peers, ServerOptions, SnapshotSink};
 use zoorepl_sim::disk::{self as simdisk, Record};
+use zoorepl_sim::{ensemble_config, SimOptions};
 
 use super::checks::{self, Checks};
 
@@ -54,6 +55,12 @@ struct SimDisk {
     index: usize,
 }
 
+impl SimDisk {
+    fn disk(&self) -> std::sync::MutexGuard<'_, simdisk::Disk> {
+        self.disk.lock().expect("not poisoned")
+    }
+}
+
 impl Disk for SimDisk {
     fn persist(&mut self, txns: &[Txn]) -> Result<(), DiskError> {
         let records: Vec<Record> = txns.iter().map(Record::encode).collect();
@@ -63,22 +70,19 @@ impl Disk for SimDisk {
                 .entry((txn.zxid, record.hash))
                 .or_insert_with(|| txn.clone());
         }
-        let mut disk = self.disk.lock().expect("not poisoned");
+        let mut disk = self.disk();
         disk.write(records);
         disk.sync();
         Ok(())
     }
 
     fn save_epochs(&mut self, accepted: u32, current: u32) -> Result<(), DiskError> {
-        self.disk
-            .lock()
-            .expect("not poisoned")
-            .save_epochs(accepted, current);
+        self.disk().save_epochs(accepted, current);
         Ok(())
     }
 
     fn truncate_after(&mut self, zxid: Zxid) -> Result<(), DiskError> {
-        self.disk.lock().expect("not poisoned").truncate_after(zxid);
+        self.disk().truncate_after(zxid);
         Ok(())
     }
 
@@ -89,10 +93,7 @@ impl Disk for SimDisk {
         sessions: &[(SessionId, i32)],
     ) -> Result<(), DiskError> {
         let bytes = encode_snapshot(tree, sessions.to_vec());
-        self.disk
-            .lock()
-            .expect("not poisoned")
-            .install_snapshot(zxid, bytes);
+        self.disk().install_snapshot(zxid, bytes);
         checks::on_image_durable(&self.checks, self.index);
         Ok(())
     }
@@ -106,29 +107,18 @@ impl SnapshotSink for SimDisk {
         sessions: &[(SessionId, i32)],
     ) -> Result<(), DiskError> {
         let bytes = encode_snapshot(tree, sessions.to_vec());
-        self.disk
-            .lock()
-            .expect("not poisoned")
-            .add_snapshot(zxid, bytes);
+        self.disk().add_snapshot(zxid, bytes);
         Ok(())
     }
 }
 
 fn config(index: usize) -> ValidConfig {
-    let members = (1..=SERVERS as u64)
-        .map(|id| (ServerId(id), MemberKind::Participant))
-        .collect();
-    let ensemble = EnsembleConfig {
-        members,
-        init_limit: 10,
-        sync_limit: 5,
-        election: ElectionConfig {
-            resend_max_ms: 2_000,
-            ..ElectionConfig::default()
-        },
-        committed_log_max: 64,
-        planted: planted(),
+    let opts = SimOptions {
+        nodes: SERVERS,
+        zab_bug: planted(),
+        ..SimOptions::default()
     };
+    let ensemble = ensemble_config(&opts).expect("three voters are an ensemble");
     NodeConfig {
         server_id: ServerId(index as u64 + 1),
         tick_ms: TICK_MS,
@@ -142,21 +132,12 @@ fn config(index: usize) -> ValidConfig {
     .expect("the test's config is valid")
 }
 
-/// The ZAB bug to plant in every server, by name (`ZOOREPL_MADSIM_PLANTED=ZxidReuse`, say):
-/// only in a build with `--features planted-bugs`, to see the checks catch it.
+/// The ZAB bug to plant in every server, by its `zoorepl sim --planted` name
+/// (`ZOOREPL_MADSIM_PLANTED=zxid-reuse`, say): only in a build with `--features planted-bugs`,
+/// to see the checks catch it.
 fn planted() -> Option<PlantedBug> {
     let name = std::env::var("ZOOREPL_MADSIM_PLANTED").ok()?;
-    let all = [
-        PlantedBug::AckBeforeFsync,
-        PlantedBug::DiffWithoutTrunc,
-        PlantedBug::ApplyUncommittedOnElection,
-        PlantedBug::EpochPersistedLate,
-        PlantedBug::ZxidReuse,
-        PlantedBug::CountForeignAcks,
-        PlantedBug::LocalSync,
-        PlantedBug::FollowerExpiry,
-    ];
-    let bug = all.into_iter().find(|b| format!("{b:?}") == name);
+    let bug = PlantedBug::from_name(&name);
     Some(bug.unwrap_or_else(|| panic!("ZOOREPL_MADSIM_PLANTED={name}: no such planted bug")))
 }
 
