@@ -193,6 +193,9 @@ impl NodeTask {
     /// Hands the node the connections held while it did not serve: all of them once it
     /// serves, else those held too long (`park.rs`).
     fn unpark(&mut self) {
+        if self.parking.is_empty() {
+            return; // Every batch of events ends here: nothing to ask the node.
+        }
         let serving = self.node.observe().serving;
         for (conn, peer_ip, frames) in self.parking.release(serving, tokio::time::Instant::now()) {
             self.step(Input::ConnOpened { conn, peer_ip });
@@ -211,7 +214,8 @@ impl NodeTask {
     /// Carries out everything the node emitted, showing each output and then the node to the
     /// observer, if any.
     fn drain(&mut self) {
-        let observer = self.options.observer.clone();
+        // Taken for the loop and put back: no reference counting on every step.
+        let observer = self.options.observer.take();
         while let Some(output) = self.node.poll_output() {
             if let Some(o) = &observer {
                 o.0.output(&self.node, &output);
@@ -221,6 +225,7 @@ impl NodeTask {
         if let Some(o) = &observer {
             o.0.stepped(&self.node);
         }
+        self.options.observer = observer;
     }
 
     fn execute(&mut self, output: Output) {

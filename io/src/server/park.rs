@@ -80,6 +80,11 @@ impl Parking {
             .collect()
     }
 
+    /// Whether no connection is held.
+    pub(super) fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
     /// When the oldest held connection is due.
     pub(super) fn deadline(&self) -> Option<Instant> {
         self.held.values().map(|h| h.until).min()
@@ -108,6 +113,7 @@ mod tests {
             vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")]
         );
         assert_eq!(p.deadline(), None);
+        assert!(p.is_empty());
     }
 
     #[test]
