@@ -18,10 +18,7 @@ fn round_trip_batches_survive_reopen() {
     assert!(loaded.log.is_empty());
     assert_eq!(storage.last_zxid(), Zxid::ZERO);
     let all = txns(1, 30);
-    for batch in all.chunks(7) {
-        storage.append(batch).expect("append");
-        storage.sync().expect("sync");
-    }
+    append_synced(&mut storage, &all, 7);
     assert_eq!(storage.last_zxid(), Zxid::new(1, 30));
     drop(storage);
     let (storage, loaded) = open(&opts);
@@ -80,10 +77,7 @@ fn segments_roll_past_segment_bytes() {
     let opts = opts(dir.path(), 300, 128);
     let (mut storage, _) = open(&opts);
     let all = txns(1, 40);
-    for batch in all.chunks(3) {
-        storage.append(batch).expect("append");
-        storage.sync().expect("sync");
-    }
+    append_synced(&mut storage, &all, 3);
     drop(storage);
     let segs = segments(&opts);
     assert!(segs.len() >= 5, "only {} segments", segs.len());
@@ -183,10 +177,7 @@ fn torn_header_of_new_last_segment_is_removed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = opts(dir.path(), 200, 0);
     let (mut storage, _) = open(&opts);
-    for batch in txns(1, 12).chunks(2) {
-        storage.append(batch).expect("append");
-        storage.sync().expect("sync");
-    }
+    append_synced(&mut storage, &txns(1, 12), 2);
     drop(storage);
     let segs = segments(&opts);
     let last = segs.last().expect("segments");
@@ -203,10 +194,7 @@ fn flipped_byte_before_valid_records_is_corruption_at_exact_offset() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = opts(dir.path(), 1 << 20, 4096);
     let (mut storage, _) = open(&opts);
-    for batch in txns(1, 10).chunks(2) {
-        storage.append(batch).expect("append");
-        storage.sync().expect("sync");
-    }
+    append_synced(&mut storage, &txns(1, 10), 2);
     drop(storage);
     let seg = &segments(&opts)[0];
     let offsets = record_offsets(seg);
@@ -256,10 +244,7 @@ fn damage_in_a_segment_that_is_not_the_last_is_corruption() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = opts(dir.path(), 200, 0);
     let (mut storage, _) = open(&opts);
-    for batch in txns(1, 20).chunks(2) {
-        storage.append(batch).expect("append");
-        storage.sync().expect("sync");
-    }
+    append_synced(&mut storage, &txns(1, 20), 2);
     drop(storage);
     let segs = segments(&opts);
     assert!(segs.len() >= 3);
@@ -289,10 +274,7 @@ fn segments_wholly_before_the_snapshot_are_not_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = opts(dir.path(), 200, 0);
     let (mut storage, _) = open(&opts);
-    for batch in txns(1, 20).chunks(2) {
-        storage.append(batch).expect("append");
-        storage.sync().expect("sync");
-    }
+    append_synced(&mut storage, &txns(1, 20), 2);
     storage
         .snapshot_writer()
         .write(Zxid::new(1, 18), b"tree at 18")
@@ -313,10 +295,7 @@ fn damaged_header_of_a_middle_segment_is_corruption() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = opts(dir.path(), 200, 0);
     let (mut storage, _) = open(&opts);
-    for batch in txns(1, 20).chunks(2) {
-        storage.append(batch).expect("append");
-        storage.sync().expect("sync");
-    }
+    append_synced(&mut storage, &txns(1, 20), 2);
     drop(storage);
     let segs = segments(&opts);
     flip_byte(&segs[1], 9);
@@ -334,10 +313,7 @@ fn missing_middle_segment_is_a_gap() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = opts(dir.path(), 200, 0);
     let (mut storage, _) = open(&opts);
-    for batch in txns(1, 20).chunks(2) {
-        storage.append(batch).expect("append");
-        storage.sync().expect("sync");
-    }
+    append_synced(&mut storage, &txns(1, 20), 2);
     drop(storage);
     let segs = segments(&opts);
     std::fs::remove_file(&segs[1]).expect("remove");
@@ -352,10 +328,7 @@ fn truncate_after_drops_later_txns_durably() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = opts(dir.path(), 300, 256);
     let (mut storage, _) = open(&opts);
-    for batch in txns(1, 40).chunks(4) {
-        storage.append(batch).expect("append");
-        storage.sync().expect("sync");
-    }
+    append_synced(&mut storage, &txns(1, 40), 4);
     let before = segments(&opts).len();
     storage.truncate_after(Zxid::new(1, 17)).expect("truncate");
     assert_eq!(storage.last_zxid(), Zxid::new(1, 17));

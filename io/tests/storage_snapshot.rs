@@ -192,10 +192,7 @@ fn snapshot_writer_works_from_another_thread_while_the_log_appends() {
             writer.purge(3).expect("purge");
         }
     });
-    for batch in txns(1, 200).chunks(3) {
-        storage.append(batch).expect("append");
-        storage.sync().expect("sync");
-    }
+    append_synced(&mut storage, &txns(1, 200), 3);
     background.join().expect("snapshot thread");
     drop(storage);
     let (_, loaded) = open(&opts);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use zoorepl_core::ids::{SessionId, Xid, Zxid};
 use zoorepl_core::txn::{Txn, TxnOp};
-use zoorepl_io::storage::{FileStorage, Loaded, RecoveryError, StorageOptions};
+use zoorepl_io::storage::{FileStorage, Loaded, RecoveryError, Storage, StorageOptions};
 
 /// A SetData txn at `zxid` carrying `data_len` bytes.
 pub fn txn(zxid: Zxid, data_len: usize) -> Txn {
@@ -28,6 +28,14 @@ pub fn txn(zxid: Zxid, data_len: usize) -> Txn {
 /// Txns with counters `from..=to` of epoch 1.
 pub fn txns(from: u32, to: u32) -> Vec<Txn> {
     (from..=to).map(|c| txn(Zxid::new(1, c), 20)).collect()
+}
+
+/// Appends `txns` in batches of `batch`, each synced.
+pub fn append_synced(storage: &mut FileStorage, txns: &[Txn], batch: usize) {
+    for chunk in txns.chunks(batch) {
+        storage.append(chunk).expect("append");
+        storage.sync().expect("sync");
+    }
 }
 
 /// Options in `dir` with the given segment and preallocation sizes.
