@@ -215,3 +215,53 @@ fn sessions_and_ephemerals_survive_a_restart() {
         );
     });
 }
+
+fn snapshot_count(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir.join("data").join("zoorepl-snap"))
+        .expect("snapshot dir")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("snapshot."))
+        })
+        .count()
+}
+
+#[test]
+fn autopurge_keeps_the_newest_snapshots_when_an_interval_is_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    // purgeInterval 0 (the default): snapshots pile up.
+    let mut server = Server::start(dir.path(), port, "snapCount=10\n");
+    write_some(&server.addr(), 120);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while snapshot_count(dir.path()) < 6 {
+        assert!(std::time::Instant::now() < deadline, "no snapshots written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server.kill9();
+    let before = snapshot_count(dir.path());
+    drop(server);
+    // purgeInterval 1 (hour): the first purge runs at startup, keeping snapRetainCount.
+    let server = Server::start(
+        dir.path(),
+        port,
+        "snapCount=100000\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3\n",
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while snapshot_count(dir.path()) != 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {before} snapshots left: {}",
+            snapshot_count(dir.path()),
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    runtime().block_on(async {
+        let client = zk::Client::connect(&server.addr()).await.expect("connect");
+        let children = client.list_children("/").await.expect("ls");
+        let count = children.iter().filter(|c| c.starts_with('n')).count();
+        assert_eq!(count, 120, "purging lost nothing");
+    });
+    assert!(server.stderr().contains("autopurge.purgeInterval set to 1"));
+}

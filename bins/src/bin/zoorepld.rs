@@ -1,6 +1,11 @@
 //! `zoorepld [zoo.cfg]`: the zoorepl server. With no argument it runs standalone on embedded
 //! defaults (127.0.0.1:2181, data in ./zoorepl-data). Exit codes: see `zoorepl::daemon`.
 
+/// mimalloc rather than glibc's malloc: a restart allocates a million small nodes at once, and
+/// glibc spent a quarter of it in its free lists (docs/perf/standalone-2026-11-22-session5.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ZOOREPL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -27,10 +32,17 @@ fn main() {
             .enable_all()
             .build()
             .expect("starting the tokio runtime");
-        runtime.block_on(zoorepl::daemon::run(config))
+        let outcome = runtime.block_on(zoorepl::daemon::run(config));
+        // The runtime is not dropped: that would free the data tree node by node (0.6 s with a
+        // million znodes) for a process about to end, with everything acknowledged on disk.
+        std::mem::forget(runtime);
+        outcome
     });
-    if let Err(fatal) = outcome {
-        eprintln!("zoorepld: {}", fatal.message);
-        std::process::exit(fatal.code);
+    match outcome {
+        Ok(()) => std::process::exit(0),
+        Err(fatal) => {
+            eprintln!("zoorepld: {}", fatal.message);
+            std::process::exit(fatal.code);
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! metrics, election or quorum port cannot be bound; 6 an internal error (a bug).
 
 mod member;
+mod purge;
 
 use std::path::{Path, PathBuf};
 
@@ -59,8 +60,6 @@ pub fn load_config(path: Option<&Path>) -> Result<ServerConfig, Fatal> {
 
 struct Snapshots {
     writer: SnapshotWriter,
-    retain: usize,
-    purge: bool,
 }
 
 impl SnapshotSink for Snapshots {
@@ -76,10 +75,6 @@ impl SnapshotSink for Snapshots {
         };
         let fill = |out: &mut dyn std::io::Write| tree_codec::write_state(out, tree, sessions);
         self.writer.write_with(zxid, fill).map_err(|e| to_err(&e))?;
-        if self.purge {
-            let report = self.writer.purge(self.retain).map_err(|e| to_err(&e))?;
-            tracing::info!("autopurge: {report:?}");
-        }
         Ok(())
     }
 }
@@ -210,9 +205,12 @@ pub async fn run(config: ServerConfig) -> Result<(), Fatal> {
     };
     let snapshots = Snapshots {
         writer: storage.snapshot_writer(),
-        retain: usize::try_from(config.snap_retain_count.max(3)).unwrap_or(3),
-        purge: config.purge_interval_hours > 0,
     };
+    purge::start(
+        storage.snapshot_writer(),
+        usize::try_from(config.snap_retain_count.max(3)).unwrap_or(3),
+        config.purge_interval_hours,
+    );
     let options = ServerOptions {
         max_client_cnxns_per_ip: usize::try_from(config.max_client_cnxns).unwrap_or(usize::MAX),
         max_frame_len: usize::try_from(config.jute_max_buffer).unwrap_or(usize::MAX),

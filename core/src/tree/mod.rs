@@ -391,6 +391,36 @@ impl DataTree {
         assert!(old.is_none(), "child {path} linked twice");
     }
 
+    /// Links a child that is not in the tree yet to its parent, for [`TreeBuilder`]: `Err`
+    /// (what is wrong) when the parent is missing or ephemeral, the child is already linked, or
+    /// the parent's create counter falls below its created children (built-ins aside).
+    fn link_new_child(&mut self, path: &str) -> Result<(), &'static str> {
+        let parent_path = path::parent(path);
+        let Some(parent) = self.nodes.get_mut(parent_path) else {
+            return Err("parent missing or after its child");
+        };
+        if parent.ephemeral_owner().is_some() {
+            return Err("child of an ephemeral");
+        }
+        let parent = Arc::make_mut(parent);
+        let name = path::basename(path);
+        if parent.children.insert(name.to_owned()).is_some() {
+            return Err("duplicate node");
+        }
+        if path::builtin_child_count(parent_path) > 0 && path::is_builtin(path) {
+            return Ok(());
+        }
+        let builtins = path::builtin_children_linked(parent_path, &parent.children);
+        let counted = parent.children.len() - builtins;
+        // After 2^31 creates the counter wraps negative (as Java's int does); skip it then.
+        if let Ok(counter) = usize::try_from(parent.cversion) {
+            if counter < counted {
+                return Err("parent's create counter below its created children");
+            }
+        }
+        Ok(())
+    }
+
     /// Changes a node in place, keeping the digest and the size figure right.
     fn update_node<R>(&mut self, path: &str, f: impl FnOnce(&mut Znode) -> R) -> R {
         let node = Arc::make_mut(self.nodes.get_mut(path).expect("updated node exists"));

@@ -96,6 +96,24 @@ pub(crate) fn builtin_child_count(path: &str) -> usize {
     }
 }
 
+/// Whether `path` is a built-in node below the root (`/zookeeper`, its `quota` and `config`).
+#[must_use]
+pub(crate) fn is_builtin(path: &str) -> bool {
+    matches!(path, ZOOKEEPER | QUOTA | CONFIG)
+}
+
+/// How many of the built-in children of `path` are among `children` (names) so far: the count
+/// [`builtin_child_count`] reaches once the tree is complete.
+#[must_use]
+pub(crate) fn builtin_children_linked(path: &str, children: &imbl::OrdSet<String>) -> usize {
+    let names: &[&str] = match path {
+        ROOT => &["zookeeper"],
+        ZOOKEEPER => &["quota", "config"],
+        _ => &[],
+    };
+    names.iter().filter(|n| children.contains(**n)).count()
+}
+
 /// The sequential suffix Java appends: the counter as `%010d` (a negative counter after overflow
 /// prints its minus sign and 10 digits, as Java does, §7.2).
 #[must_use]

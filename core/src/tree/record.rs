@@ -58,9 +58,9 @@ pub(super) struct NodeOwned {
     pub(super) path: String,
     data: Option<Bytes>,
     acl: Vec<Acl>,
-    czxid: Zxid,
-    mzxid: Zxid,
-    pzxid: Zxid,
+    pub(super) czxid: Zxid,
+    pub(super) mzxid: Zxid,
+    pub(super) pzxid: Zxid,
     ctime: i64,
     mtime: i64,
     version: i32,
@@ -70,10 +70,10 @@ pub(super) struct NodeOwned {
 }
 
 impl NodeOwned {
-    /// The znode this record describes, with no children yet and `acl` already shared through
-    /// the caller's ACL cache.
-    pub(super) fn into_znode(self, acl: std::sync::Arc<[Acl]>) -> Znode {
-        Znode {
+    /// The path and the znode this record describes, with no children yet and `acl` already
+    /// shared through the caller's ACL cache.
+    pub(super) fn into_path_and_znode(self, acl: std::sync::Arc<[Acl]>) -> (String, Znode) {
+        let node = Znode {
             data_hash: super::digest::data_hash(self.data.as_ref()),
             data: self.data,
             acl,
@@ -87,7 +87,8 @@ impl NodeOwned {
             aversion: self.aversion,
             kind: self.kind,
             children: imbl::OrdSet::new(),
-        }
+        };
+        (self.path, node)
     }
 
     /// The ACL as decoded (the caller interns it before [`Self::into_znode`]).

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::*;
-use crate::ids::SessionId;
+use crate::ids::{SessionId, Zxid};
 use crate::proto::Acl;
 use crate::tree::record::NodeRef;
 use crate::tree::{path, Znode};
@@ -143,6 +143,24 @@ fn restore_refuses_broken_structure() {
     let mut low_counter = nodes.clone();
     low_counter[find("/a")].1.cversion = 0;
     assert!(invalid(&encode(&low_counter, None)).contains("create counter"));
+
+    // The root's counter covers its created children, not the built-in /zookeeper, which sorts
+    // after them; one created child more than the counter is refused wherever it sorts.
+    let created_under_root = nodes
+        .iter()
+        .filter(|(p, _)| p != "/" && path::parent(p) == "/" && p != "/zookeeper")
+        .count();
+    let mut exact_root = nodes.clone();
+    exact_root[0].1.cversion = i32::try_from(created_under_root).expect("small");
+    assert!(DataTree::restore(&encode(&exact_root, None)).is_ok());
+    let mut low_root = nodes.clone();
+    low_root[0].1.cversion = i32::try_from(created_under_root - 1).expect("small");
+    assert!(invalid(&encode(&low_root, None)).contains("create counter"));
+
+    let mut zxids_out_of_order = nodes.clone();
+    let c = &mut zxids_out_of_order[find("/c")].1;
+    c.czxid = Zxid::from_i64(c.mzxid.as_i64() + 1);
+    assert!(invalid(&encode(&zxids_out_of_order, None)).contains("below czxid"));
 }
 
 #[test]
