@@ -11,8 +11,10 @@
 #
 # Cases: create, set, get with 100-byte values at 16 and 64 sessions x 1 and 32 outstanding
 # requests per session (the load generator is `zoorepl bench`, the same for both servers).
-# Then RSS with 100k znodes of 100 bytes, and the time from process start to serving with
-# N znodes on disk. Needs: tests/compat/install-deps.sh (for Apache ZooKeeper and Java).
+# Then latency at equal load: set and get at the same sessions x outstanding, paced (`--rate`,
+# open loop) at half of what Apache managed in the closed-loop case, on both servers. Then RSS
+# with 100k znodes of 100 bytes, and the time from process start to serving with N znodes on
+# disk. Needs: tests/compat/install-deps.sh (for Apache ZooKeeper and Java).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=10; quick=0; big=1000000
@@ -53,9 +55,12 @@ start_apache() {
 stop_apache() { bash scripts/apache-zk.sh stop --port $JP --dir "$work/zk" >/dev/null 2>&1 || true; }
 trap 'stop_zoorepld; stop_apache; rm -rf "$work"' EXIT
 
-bench() { # server-port name op clients outstanding
+bench() { # server-port name op clients outstanding [rate]
+    local rate=${6:-0} tag=""
+    [ "$rate" = 0 ] || tag="-paced"
     $CLI bench --server "127.0.0.1:$1" --op "$3" --clients "$4" --outstanding "$5" --value-size 100 \
-        --duration "$duration" --warmup 2 --keys 10000 --json --quiet > "$out/$2-$3-$4x$5.json"
+        --duration "$duration" --warmup 2 --keys 10000 --rate "$rate" --json --quiet \
+        > "$out/$2-$3-$4x$5$tag.json"
 }
 field() { $PY -c "import json,sys; d=json.load(open('$1')); print(d$2)"; }
 
@@ -68,6 +73,17 @@ for op in create set get; do
         echo "-- $op ${clients}x${outs}: zoorepld, then apache" >&2
         bench $ZP zoorepld $op "$clients" "$outs"
         bench $JP apache $op "$clients" "$outs"
+    done
+done
+echo "== latency at equal load (half of Apache's closed-loop throughput)"
+paced=("16 32"); [ $quick = 1 ] || paced=("16 32" "64 32")
+for op in set get; do
+    for c in "${paced[@]}"; do
+        read -r clients outs <<<"$c"
+        rate=$(field "$out/apache-$op-${clients}x${outs}.json" "['throughput_ops_per_sec']/2")
+        echo "-- $op ${clients}x${outs} at $rate/s: zoorepld, then apache" >&2
+        bench $ZP zoorepld $op "$clients" "$outs" "$rate"
+        bench $JP apache $op "$clients" "$outs" "$rate"
     done
 done
 stop_zoorepld; stop_apache
@@ -111,6 +127,20 @@ for d, who in ((z, "zoorepld"), (a, "apache")):
         print(f"warning: {who} {sys.argv[3]}: {d['errors']} errors, first: {d['first_error']}", file=sys.stderr)
 tz, ta, lz, la = tput(z), tput(a), p99(z), p99(a)
 print(f"| {sys.argv[3]} | {tz:,.0f} | {ta:,.0f} | {tz/ta:.2f}x | {lz:.2f} | {la:.2f} | {lz/la:.2f}x |")
+PYEOF
+    done
+done
+echo
+echo "| equal load (paced) | offered ops/s | zoorepld p99 ms | apache p99 ms | p99 ratio |"
+echo "|---|---|---|---|---|"
+for op in set get; do
+    for c in "${paced[@]}"; do
+        read -r clients outs <<<"$c"
+        $PY - "$out/zoorepld-$op-${clients}x${outs}-paced.json" "$out/apache-$op-${clients}x${outs}-paced.json" "$op ${clients}x${outs}" <<'PYEOF'
+import json, sys
+z, a = (json.load(open(p)) for p in sys.argv[1:3])
+lz, la = z["latency"]["p99_us"] / 1000.0, a["latency"]["p99_us"] / 1000.0
+print(f"| {sys.argv[3]} | {z['rate']:,.0f} | {lz:.2f} | {la:.2f} | {lz/la:.2f}x |")
 PYEOF
     done
 done

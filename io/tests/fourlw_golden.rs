@@ -9,6 +9,7 @@ use zoorepl_io::fourlw::{
     is_allowed, refusal, render, ConfValues, ConnectionInfo, FourLetter, Latency, ServerMode,
     ServerSnapshot, SessionDetails, SessionExpiry, WatchSummary, Whitelist,
 };
+use zoorepl_io::server::{ServerStats, StartupFigures};
 
 /// Raw replies of Apache ZooKeeper 3.8.0 (`<name>` → bytes), copied from branch `golden`,
 /// `core/tests/golden/4lw/<name>.txt` at commit 47aa4bf.
@@ -312,4 +313,38 @@ fn embedded_copies_equal_the_golden_files_when_present() {
         mntr.starts_with(MNTR_HEAD),
         "mntr.txt changed; recopy its head"
     );
+}
+
+/// Every key our `mntr` prints is one of Java's, in Java's order (the full 3.8.0 capture).
+#[test]
+fn mntr_keys_follow_the_order_of_the_full_capture() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/tests/golden/4lw/mntr.txt");
+    let Ok(java) = std::fs::read_to_string(&path) else {
+        eprintln!("{} absent; skipped", path.display());
+        return;
+    };
+    let java_keys: Vec<&str> = java
+        .lines()
+        .map(|l| l.split_once('\t').expect("tab").0)
+        .collect();
+    let stats = ServerStats::new(StartupFigures::default());
+    let mut s = captured_state();
+    s.counters = stats.counters();
+    s.summaries = stats.summaries();
+    let ours = render(FourLetter::Mntr, &s);
+    let positions: Vec<usize> = ours
+        .lines()
+        .map(|l| {
+            let key = l.split_once('\t').expect("tab").0;
+            java_keys
+                .iter()
+                .position(|k| *k == key)
+                .unwrap_or_else(|| panic!("{key} is not a Java key"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "keys out of Java's order: {ours}"
+    );
+    assert!(ours.contains("zk_p999_readlatency\t0\n"));
 }

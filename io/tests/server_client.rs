@@ -242,3 +242,55 @@ async fn four_letter_words_count_and_list_their_own_connection_as_java_does() {
     let (mntr, _) = four_letter(&addr, "mntr").await;
     assert!(mntr.contains("zk_num_alive_connections\t2\n"), "{mntr}");
 }
+
+/// The value of `key` in `mntr` output.
+fn mntr_value(mntr: &str, key: &str) -> i64 {
+    mntr.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('\t'))
+        .unwrap_or_else(|| panic!("mntr lacks {key}: {mntr}"))
+        .parse()
+        .expect("an integer")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mntr_measures_reads_updates_fsyncs_and_bytes() {
+    let (addr, _) = start().await;
+    let (before, _) = four_letter(&addr, "mntr").await;
+    assert_eq!(mntr_value(&before, "zk_cnt_updatelatency"), 0);
+    assert_eq!(mntr_value(&before, "zk_max_client_response_size"), -1);
+    let client = zk::Client::connect(&addr).await.expect("connect");
+    for i in 0..5 {
+        client
+            .create(&format!("/m{i}"), b"0123456789", &open())
+            .await
+            .expect("create");
+    }
+    for _ in 0..7 {
+        client.get_data("/m0").await.expect("get");
+    }
+    let (mntr, _) = four_letter(&addr, "mntr").await;
+    // The handshake (a session created) and the 5 creates are updates; the 7 gets are reads
+    // (the client's pings may add more).
+    assert_eq!(mntr_value(&mntr, "zk_cnt_updatelatency"), 6, "{mntr}");
+    assert!(mntr_value(&mntr, "zk_cnt_readlatency") >= 7, "{mntr}");
+    assert!(mntr_value(&mntr, "zk_cnt_fsynctime") >= 1, "{mntr}");
+    let batches = mntr_value(&mntr, "zk_cnt_sync_processor_batch_size");
+    assert_eq!(
+        mntr_value(&mntr, "zk_sum_sync_processor_batch_size"),
+        6,
+        "every txn in some batch ({batches} batches)"
+    );
+    assert_eq!(mntr_value(&mntr, "zk_connection_request_count"), 1);
+    // A getData reply: header 16 bytes, data 4 + 10, stat 68.
+    assert_eq!(
+        mntr_value(&mntr, "zk_max_client_response_size"),
+        98,
+        "{mntr}"
+    );
+    assert!(mntr_value(&mntr, "zk_min_client_response_size") > 0);
+    assert!(
+        mntr_value(&mntr, "zk_bytes_received_count")
+            > mntr_value(&before, "zk_bytes_received_count")
+    );
+    assert!(mntr.contains("zk_p99_readlatency\t"), "{mntr}");
+}

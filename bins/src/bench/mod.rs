@@ -29,7 +29,7 @@ use anyhow::{bail, Context as _};
 use zookeeper_client::{Client, Error};
 
 use worker::{
-    created_path, for_each_path, key_path, new_histogram, Counters, PathOp, SharedHistogram,
+    created_path, for_each_path, key_path, new_histogram, Counters, Pace, PathOp, SharedHistogram,
     Window, Worker, WorkerStats,
 };
 
@@ -105,6 +105,12 @@ pub struct BenchArgs {
     /// Requests in flight per session.
     #[arg(long, default_value_t = 32)]
     pub outstanding: usize,
+    /// Offered load in requests per second over all sessions, spread evenly over the
+    /// in-flight slots (open loop: each request is due at a fixed time and its latency counts
+    /// from then, so a server that falls behind is charged for the wait). 0: as fast as the
+    /// server answers (closed loop).
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
     /// Bytes per value written.
     #[arg(long, default_value_t = 100)]
     pub value_size: usize,
@@ -138,6 +144,9 @@ impl BenchArgs {
         }
         if !(self.duration.is_finite() && self.duration > 0.0) {
             bail!("--duration must be a positive number of seconds");
+        }
+        if !(self.rate.is_finite() && self.rate >= 0.0) {
+            bail!("--rate must be zero (unpaced) or a positive number of requests per second");
         }
         if !(self.warmup.is_finite() && self.warmup >= 0.0) {
             bail!("--warmup must be zero or more seconds");
@@ -267,8 +276,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
         .iter()
         .map(|_| Arc::new(Mutex::new(new_histogram())))
         .collect();
+    let slots = args.clients * args.outstanding;
+    // Each slot sends every `slots / rate` seconds, the slots evenly staggered.
+    let interval = (args.rate > 0.0).then(|| Duration::from_secs_f64(slots as f64 / args.rate));
     for (session, client) in clients.iter().enumerate() {
         for slot in 0..args.outstanding {
+            let index = session * args.outstanding + slot;
+            let pace = interval.map(|every| Pace {
+                first: started + every.mul_f64(index as f64 / slots as f64),
+                every,
+            });
             let worker = Worker {
                 client: client.clone(),
                 op: args.op,
@@ -279,6 +296,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<BenchReport> {
                 id: (session, slot),
                 counters: counters.clone(),
                 window,
+                pace,
                 latency_ns: histograms[session].clone(),
             };
             tasks.push(((session, slot), tokio::spawn(worker.run())));

@@ -35,6 +35,8 @@ pub struct BenchReport {
     pub clients: usize,
     /// Requests in flight per session.
     pub outstanding: usize,
+    /// Offered requests per second (`None`: closed loop).
+    pub rate: Option<f64>,
     /// Bytes per written value.
     pub value_size: usize,
     /// Key space (0 for `create`).
@@ -96,6 +98,7 @@ impl BenchReport {
             read_percent: (args.op == Op::Mixed).then_some(args.read_percent),
             clients: args.clients,
             outstanding: args.outstanding,
+            rate: (args.rate > 0.0).then_some(args.rate),
             value_size: args.value_size,
             keys: if args.op == Op::Create { 0 } else { args.keys },
             duration_secs,
@@ -145,6 +148,11 @@ impl BenchReport {
             l.max_us,
             l.mean_us,
         );
+        if let Some(rate) = self.rate {
+            text.push_str(&format!(
+                "offered {rate:.0} ops/s (open loop: a request held up by the previous one counts from its due time)\n"
+            ));
+        }
         if let Some(err) = &self.first_error {
             text.push_str(&format!("first error: {err}\n"));
         }

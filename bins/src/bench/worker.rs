@@ -29,6 +29,13 @@ pub(crate) struct Window {
     pub(crate) stop_at: Instant,
 }
 
+/// The schedule of a paced worker (`--rate`): request `n` is due at `first + n * every`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pace {
+    pub(crate) first: Instant,
+    pub(crate) every: Duration,
+}
+
 /// Latencies of one session's workers, in nanoseconds. Shared per session rather than per
 /// worker: a 3-digit histogram up to a minute is about 200 KB, too much for 512 workers.
 pub(crate) type SharedHistogram = Arc<Mutex<Histogram<u64>>>;
@@ -67,6 +74,8 @@ pub(crate) struct Worker {
     pub(crate) id: (usize, usize),
     pub(crate) counters: Arc<Counters>,
     pub(crate) window: Window,
+    /// When each request is due (`None`: each as soon as the previous one is answered).
+    pub(crate) pace: Option<Pace>,
     /// The session's latency histogram.
     pub(crate) latency_ns: SharedHistogram,
 }
@@ -96,8 +105,24 @@ impl Worker {
             first_error: None,
             creates_issued: 0,
         };
+        let mut due = self.pace.map(|p| p.first);
         loop {
-            let started = Instant::now();
+            // Paced, a request the previous one held up counts from when it was due, not from
+            // when this slot got to send it (no coordinated omission); one that waited for its
+            // time counts from when the timer woke the slot (the timer's own lateness, up to a
+            // millisecond, is the client's, not the server's).
+            let started = match (due, self.pace) {
+                (Some(at), Some(p)) => {
+                    due = Some(at + p.every);
+                    if Instant::now() < at {
+                        tokio::time::sleep_until(at.into()).await;
+                        Instant::now()
+                    } else {
+                        at
+                    }
+                }
+                _ => Instant::now(),
+            };
             if started >= self.window.stop_at || self.counters.interrupted.load(Ordering::Relaxed) {
                 break;
             }

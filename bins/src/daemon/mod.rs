@@ -14,7 +14,7 @@ use zoorepl_core::ids::ServerId;
 use zoorepl_core::node::{Node, Recovered};
 use zoorepl_core::time::Instant;
 use zoorepl_io::config::ServerConfig;
-use zoorepl_io::server::{self, DiskError, ServerOptions, SnapshotSink};
+use zoorepl_io::server::{self, DiskError, ServerOptions, SnapshotSink, StartupFigures};
 use zoorepl_io::storage::{tree_codec, FileStorage, SnapshotWriter, StorageOptions};
 
 /// Exit code for a bad configuration.
@@ -133,7 +133,7 @@ fn recover(
     config: &ServerConfig,
     myid: Option<ServerId>,
     seed: u64,
-) -> Result<(Node, FileStorage), Fatal> {
+) -> Result<(Node, FileStorage, StartupFigures), Fatal> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| fatal(EXIT_RECOVERY, format!("{}: {e}", config.data_dir.display())))?;
     let started = std::time::Instant::now();
@@ -150,6 +150,9 @@ fn recover(
             .map_err(|e| fatal(EXIT_RECOVERY, format!("snapshot at {}: {e}", snapshot.zxid)))?,
         None => Recovered::default(),
     };
+    let snap_loaded = started.elapsed();
+    let snapshot_zxid = recovered.tree.last_applied();
+    let txns_loaded = loaded.log.iter().filter(|t| t.zxid > snapshot_zxid).count() as u64;
     recovered.log = loaded.log;
     (recovered.accepted_epoch, recovered.current_epoch) = loaded.epochs;
     let node_config = match myid {
@@ -160,13 +163,20 @@ fn recover(
         .validate()
         .map_err(|e| fatal(EXIT_CONFIG, e.to_string()))?;
     let node = Node::recover(node_config, recovered, wall_now(), seed);
+    let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let figures = StartupFigures {
+        db_init_ms: ms(started.elapsed()),
+        snap_load_ms: ms(snap_loaded),
+        txns_load_ms: ms(started.elapsed().saturating_sub(snap_loaded)),
+        txns_loaded,
+    };
     tracing::info!(
         "recovered {} znodes up to zxid {} in {:?}",
         node.tree().znode_count(),
         node.last_applied(),
         started.elapsed()
     );
-    Ok((node, storage))
+    Ok((node, storage, figures))
 }
 
 async fn bind(addr: &str) -> Result<tokio::net::TcpListener, Fatal> {
@@ -183,7 +193,7 @@ pub async fn run(config: ServerConfig) -> Result<(), Fatal> {
     let seed = random_u64();
     tracing::info!("node seed {seed:#x}");
     let myid = member::identity(&config)?;
-    let (node, storage) = recover(&config, myid, seed)?;
+    let (node, storage, startup) = recover(&config, myid, seed)?;
     let client_addr = match myid {
         None => config.client_bind_address(),
         Some(id) => config.member_client_address(id),
@@ -219,6 +229,7 @@ pub async fn run(config: ServerConfig) -> Result<(), Fatal> {
             server_id: myid.unwrap_or(ServerId(0)),
             ..config.conf_values()
         },
+        startup,
         ..ServerOptions::default()
     };
     tracing::info!("serving clients on {client_addr}");

@@ -19,16 +19,37 @@ pub fn process_environment() -> Vec<(String, String)> {
     let cwd = std::env::current_dir()
         .map(|d| d.display().to_string())
         .unwrap_or_default();
+    // The JVM takes both from the password entry of the process's uid, not the environment
+    // (a daemon often has no USER).
+    let account = passwd_entry(&read("/proc/self/status"), &read("/etc/passwd"))
+        .unwrap_or_else(|| (var("USER"), var("HOME")));
     vec![
         ("zookeeper.version".into(), VERSION.into()),
         ("host.name".into(), host),
         ("os.name".into(), java_os_name()),
         ("os.arch".into(), java_os_arch()),
         ("os.version".into(), os_version),
-        ("user.name".into(), var("USER")),
-        ("user.home".into(), var("HOME")),
+        ("user.name".into(), account.0),
+        ("user.home".into(), account.1),
         ("user.dir".into(), cwd),
     ]
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// (name, home) of the real uid in `status` (`/proc/self/status`) from `passwd` (`/etc/passwd`).
+fn passwd_entry(status: &str, passwd: &str) -> Option<(String, String)> {
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 7 && f[2] == uid).then(|| (f[0].to_owned(), f[5].to_owned()))
+    })
 }
 
 /// `os.name` as the JVM spells it.
@@ -84,4 +105,24 @@ pub fn dir_size_bytes(path: &Path) -> u64 {
             .map(|entry| dir_size_bytes(&entry.path()))
             .sum()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::passwd_entry;
+
+    #[test]
+    fn user_comes_from_the_password_entry_of_the_real_uid() {
+        let status = "Name:\tzoorepld\nUid:\t1001\t1001\t1001\t1001\n";
+        let passwd = "root:x:0:0:root:/root:/bin/bash\nzk:x:1001:1001::/var/lib/zk:/bin/sh\n";
+        assert_eq!(
+            passwd_entry(status, passwd),
+            Some(("zk".to_owned(), "/var/lib/zk".to_owned()))
+        );
+        assert_eq!(
+            passwd_entry(status, "root:x:0:0:root:/root:/bin/bash\n"),
+            None
+        );
+        assert_eq!(passwd_entry("", passwd), None);
+    }
 }

@@ -69,6 +69,12 @@ pub(super) fn mntr(s: &ServerSnapshot) -> String {
         };
         writeln!(out, "zk_{key}\t{value}").expect("write to String");
     }
+    for (key, value) in &s.counters {
+        writeln!(out, "zk_{key}\t{value}").expect("write to String");
+    }
+    for (name, summary) in &s.summaries {
+        summary.mntr_lines(name, &mut out);
+    }
     if let Some(q) = &s.quorum {
         super::quorum::mntr_lines(q, &mut out);
     }
@@ -225,6 +231,20 @@ pub fn render_metrics(s: &ServerSnapshot) -> String {
     );
     e.sample("request_latency_ms_sum", &[], s.latency.total_ms);
     e.sample("request_latency_ms_count", &[], s.latency.count);
+    for (name, value) in &s.counters {
+        e.single(name, "counter", "As the mntr key of this name.", value);
+    }
+    for (name, summary) in &s.summaries {
+        e.family(name, "summary", "As the mntr keys of this name.");
+        if summary.histogram.is_some() {
+            for (_, q) in super::summary::PERCENTILES {
+                let q_text = q.to_string();
+                e.sample(name, &[("quantile", &q_text)], summary.quantile(q));
+            }
+        }
+        e.sample(&format!("{name}_sum"), &[], summary.sum);
+        e.sample(&format!("{name}_count"), &[], summary.count);
+    }
     if let Some(q) = &s.quorum {
         super::quorum::metric_lines(q, &mut e.out);
     }

@@ -48,6 +48,7 @@ mod metrics;
 mod quorum;
 mod render;
 mod snapshot;
+mod summary;
 
 use std::collections::BTreeSet;
 
@@ -60,6 +61,7 @@ pub use snapshot::{
     ConfValues, ConnectionInfo, Latency, ServerMode, ServerSnapshot, SessionDetails, SessionExpiry,
     WatchSummary,
 };
+pub use summary::Summary;
 
 /// The version line zoorepl reports (`Zookeeper version: ...`, `zk_version`). It starts with the
 /// ZooKeeper version whose behaviour we follow, because tools parse that prefix.

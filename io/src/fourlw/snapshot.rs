@@ -239,6 +239,11 @@ pub struct ServerSnapshot {
     pub log_dir_size: u64,
     /// Size of the last, smallest and largest response, bytes (-1 before the first, as Java).
     pub client_response_size: (i64, i64, i64),
+    /// Plain counters `mntr` prints after the basic keys (`connection_rejected`, ...), in order.
+    pub counters: Vec<(&'static str, u64)>,
+    /// Summaries `mntr` prints as `avg_`/`min_`/`max_`/`cnt_`/`sum_` lines (`fsynctime`,
+    /// `readlatency`, ...), in order.
+    pub summaries: Vec<(&'static str, super::Summary)>,
     /// Failed authentications.
     pub auth_failed_count: u64,
     /// The trace mask (`gtmk`; after `stmk`, the mask just set).

@@ -193,8 +193,13 @@ fn carry_out(disk: &mut dyn Disk, op: DiskOp) -> Result<Event, DiskError> {
     Ok(match op {
         DiskOp::Persist(batch) => {
             let upto = batch.last().expect("Persist batches are never empty").zxid;
+            let started = std::time::Instant::now();
             disk.persist(&batch)?;
-            Event::Persisted { upto }
+            Event::Persisted {
+                upto,
+                txns: batch.len() as u64,
+                took_ms: elapsed_ms(started),
+            }
         }
         DiskOp::SaveEpochs { accepted, current } => {
             disk.save_epochs(accepted, current)?;
@@ -229,13 +234,20 @@ pub(super) type SnapshotJob = (
 /// Starts the snapshot thread; returns the channel that feeds it snapshots. Encoding happens
 /// here, off the node task, so a snapshot of a big tree never stalls requests.
 #[cfg(not(madsim))]
-pub(super) fn spawn_snapshot_thread(mut sink: Box<dyn SnapshotSink>) -> SnapshotTx {
+pub(super) fn spawn_snapshot_thread(
+    mut sink: Box<dyn SnapshotSink>,
+    events: mpsc::Sender<Event>,
+) -> SnapshotTx {
     let (tx, rx) = std_mpsc::sync_channel::<SnapshotJob>(1);
     std::thread::Builder::new()
         .name("zoorepl-snapshot".into())
         .spawn(move || {
             while let Ok(job) = rx.recv() {
-                write_snapshot(sink.as_mut(), job);
+                if let Some(done) = write_snapshot(sink.as_mut(), job) {
+                    if events.blocking_send(done).is_err() {
+                        return;
+                    }
+                }
             }
         })
         .expect("spawning the snapshot thread");
@@ -244,19 +256,43 @@ pub(super) fn spawn_snapshot_thread(mut sink: Box<dyn SnapshotSink>) -> Snapshot
 
 /// Starts the snapshot task; returns the channel that feeds it snapshots.
 #[cfg(madsim)]
-pub(super) fn spawn_snapshot_thread(mut sink: Box<dyn SnapshotSink>) -> SnapshotTx {
+pub(super) fn spawn_snapshot_thread(
+    mut sink: Box<dyn SnapshotSink>,
+    events: mpsc::Sender<Event>,
+) -> SnapshotTx {
     let (tx, mut rx) = mpsc::channel::<SnapshotJob>(1);
     tokio::spawn(async move {
         while let Some(job) = rx.recv().await {
-            write_snapshot(sink.as_mut(), job);
+            if let Some(done) = write_snapshot(sink.as_mut(), job) {
+                if events.send(done).await.is_err() {
+                    return;
+                }
+            }
         }
     });
     tx
 }
 
-fn write_snapshot(sink: &mut dyn SnapshotSink, (zxid, tree, sessions): SnapshotJob) {
+/// Writes one snapshot; the event to report when it was written.
+fn write_snapshot(
+    sink: &mut dyn SnapshotSink,
+    (zxid, tree, sessions): SnapshotJob,
+) -> Option<Event> {
+    let started = std::time::Instant::now();
     match sink.write(zxid, &tree, &sessions) {
-        Ok(()) => tracing::info!("snapshot at {zxid} written"),
-        Err(e) => tracing::error!("snapshot at {zxid} failed (the log keeps everything): {e}"),
+        Ok(()) => {
+            tracing::info!("snapshot at {zxid} written");
+            Some(Event::SnapshotWritten {
+                took_ms: elapsed_ms(started),
+            })
+        }
+        Err(e) => {
+            tracing::error!("snapshot at {zxid} failed (the log keeps everything): {e}");
+            None
+        }
     }
+}
+
+fn elapsed_ms(since: std::time::Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }

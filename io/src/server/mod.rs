@@ -29,7 +29,7 @@ use zoorepl_core::ids::Zxid;
 use zoorepl_core::node::Node;
 
 pub use disk::{Disk, DiskError, SnapshotSink};
-pub use stats::ServerStats;
+pub use stats::{ServerStats, StartupFigures};
 
 /// Exit code when the log cannot be written or synced.
 pub const EXIT_STORAGE_FAILURE: i32 = 3;
@@ -49,6 +49,8 @@ pub struct ServerOptions {
     pub conf: crate::fourlw::ConfValues,
     /// Sees every step of the node (the madsim tests' checkers); `None` in a server.
     pub observer: Option<Observer>,
+    /// How long recovery took (`mntr`'s startup figures).
+    pub startup: StartupFigures,
 }
 
 /// Watches a server's node from inside its task: each output as it is carried out, and the
@@ -79,6 +81,7 @@ impl Default for ServerOptions {
             four_letter_whitelist: crate::fourlw::Whitelist::parse("srvr").0,
             conf: crate::fourlw::ConfValues::default(),
             observer: None,
+            startup: StartupFigures::default(),
         }
     }
 }
@@ -137,8 +140,8 @@ pub async fn serve(
     } = parts;
     let (events_tx, events_rx) = mpsc::channel(EVENTS_MAX);
     let disk_tx = disk::spawn_disk_thread(disk, events_tx.clone());
-    let snapshot_tx = disk::spawn_snapshot_thread(snapshots);
-    let stats = ServerStats::new();
+    let snapshot_tx = disk::spawn_snapshot_thread(snapshots, events_tx.clone());
+    let stats = ServerStats::new(options.startup);
     let transport = peers.map(|p| {
         crate::peer::Transport::start(p.transport, p.election, p.quorum, events_tx.clone())
     });
@@ -167,6 +170,7 @@ pub async fn serve(
                 };
                 if !admit(&per_ip, peer, options.max_client_cnxns_per_ip) {
                     tracing::warn!("too many connections from {}; refused", peer.ip());
+                    let _ = events_tx.try_send(Event::Rejected);
                     continue;
                 }
                 let conn = zoorepl_core::ids::ConnId(next_conn);
@@ -218,7 +222,17 @@ enum Event {
     },
     Persisted {
         upto: Zxid,
+        /// Txns in the batch.
+        txns: u64,
+        /// The append and fsync, ms.
+        took_ms: u64,
     },
+    /// The snapshot thread wrote a snapshot.
+    SnapshotWritten {
+        took_ms: u64,
+    },
+    /// A connection was refused by `maxClientCnxns`.
+    Rejected,
     EpochSaved {
         accepted: u32,
         current: u32,

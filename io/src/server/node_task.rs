@@ -25,8 +25,11 @@ const EVENTS_PER_FLUSH_MAX: usize = 512;
 pub(super) struct ConnEntry {
     writer: WriterTx,
     pub(super) peer: std::net::SocketAddr,
-    /// Arrival times of requests awaiting their reply, for latency.
-    pub(super) arrivals: VecDeque<std::time::Instant>,
+    /// Arrival times of requests awaiting their reply, for latency, and whether each is an
+    /// update (else a read: [`super::stats::is_update`]).
+    pub(super) arrivals: VecDeque<(std::time::Instant, bool)>,
+    /// Whether the first frame (the ConnectRequest) has arrived.
+    pub(super) greeted: bool,
     pub(super) received: u64,
     pub(super) sent: u64,
 }
@@ -117,6 +120,26 @@ impl NodeTask {
         }
     }
 
+    /// A frame from a client: counted, its arrival noted for latency, then handed to the node
+    /// (or held with its parked connection).
+    fn on_frame(&mut self, conn: ConnId, frame: bytes::Bytes) {
+        self.stats.packets_received += 1;
+        self.stats.bytes_received += frame.len() as u64 + 4;
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.received += 1;
+            // The handshake creates (or revalidates) a session: Java counts it with the updates.
+            let update = !c.greeted || super::stats::is_update(&frame);
+            if !c.greeted {
+                c.greeted = true;
+                self.stats.connection_requests += 1;
+            }
+            c.arrivals.push_back((std::time::Instant::now(), update));
+        }
+        if let Some(frame) = self.parking.frame(conn, frame) {
+            self.step(Input::Client { conn, frame });
+        }
+    }
+
     fn sleep_target(&mut self, deadline: Instant) -> tokio::time::Instant {
         let now = self.now();
         let wait = deadline.saturating_since(now);
@@ -130,6 +153,7 @@ impl NodeTask {
                     writer,
                     peer,
                     arrivals: VecDeque::new(),
+                    greeted: false,
                     received: 0,
                     sent: 0,
                 };
@@ -142,16 +166,7 @@ impl NodeTask {
                         .park(conn, peer_ip, tokio::time::Instant::now());
                 }
             }
-            Event::Frame { conn, frame } => {
-                self.stats.packets_received += 1;
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    c.received += 1;
-                    c.arrivals.push_back(std::time::Instant::now());
-                }
-                if let Some(frame) = self.parking.frame(conn, frame) {
-                    self.step(Input::Client { conn, frame });
-                }
-            }
+            Event::Frame { conn, frame } => self.on_frame(conn, frame),
             Event::Closed { conn } => {
                 if self.conns.remove(&conn).is_some() {
                     self.pending.remove(&conn);
@@ -160,7 +175,20 @@ impl NodeTask {
                     }
                 }
             }
-            Event::Persisted { upto } => self.step(Input::Persisted { upto }),
+            Event::Persisted {
+                upto,
+                txns,
+                took_ms,
+            } => {
+                self.stats.fsync_time.record(took_ms);
+                self.stats.sync_batch_size.record(txns);
+                self.step(Input::Persisted { upto });
+            }
+            Event::SnapshotWritten { took_ms } => {
+                self.stats.snapshot_time.record(took_ms);
+                self.stats.snap_count += 1;
+            }
+            Event::Rejected => self.stats.connections_rejected += 1,
             Event::EpochSaved { accepted, current } => self.step(Input::EpochSaved {
                 accepted_epoch: accepted,
                 current_epoch: current,
@@ -232,19 +260,25 @@ impl NodeTask {
         match output {
             Output::Handshake { conn, response } => {
                 let buf = self.pending.entry(conn).or_default();
+                let before = buf.len();
                 frame_into(buf, |out| response.encode(out));
+                let size = buf.len() - before - 4;
                 // The handshake answers the ConnectRequest, whose arrival was recorded.
-                self.sent(conn, true);
+                self.sent(conn, true, size);
             }
             Output::Reply { conn, header, body } => {
                 let buf = self.pending.entry(conn).or_default();
+                let before = buf.len();
                 frame_into(buf, |out| encode_reply(&header, &body, out));
-                self.sent(conn, true);
+                let size = buf.len() - before - 4;
+                self.sent(conn, true, size);
             }
             Output::Notify { conn, zxid, event } => {
                 let buf = self.pending.entry(conn).or_default();
+                let before = buf.len();
                 frame_into(buf, |out| encode_notification(zxid, &event, out));
-                self.sent(conn, false);
+                let size = buf.len() - before - 4;
+                self.sent(conn, false, size);
             }
             Output::Persist { txns } => self.to_disk(DiskOp::Persist(txns)),
             Output::SaveEpoch {
@@ -292,16 +326,18 @@ impl NodeTask {
             .expect("the disk thread lives as long as the server");
     }
 
-    fn sent(&mut self, conn: ConnId, is_reply: bool) {
+    /// One frame of `size` bytes (after its length prefix) queued for `conn`.
+    fn sent(&mut self, conn: ConnId, is_reply: bool, size: usize) {
         self.stats.packets_sent += 1;
+        self.stats.record_response_size(size);
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
         c.sent += 1;
         if is_reply {
-            if let Some(arrived) = c.arrivals.pop_front() {
+            if let Some((arrived, update)) = c.arrivals.pop_front() {
                 let ms = u64::try_from(arrived.elapsed().as_millis()).unwrap_or(u64::MAX);
-                self.stats.record_latency(ms);
+                self.stats.record_latency(ms, update);
             }
         }
     }
@@ -335,6 +371,8 @@ impl NodeTask {
         peer: std::net::SocketAddr,
     ) -> String {
         use crate::fourlw::FourLetter;
+        // Java counts the command's bytes as received.
+        self.stats.bytes_received += 4;
         if !crate::fourlw::is_allowed(cmd, &self.options.four_letter_whitelist) {
             return crate::fourlw::refusal(cmd);
         }
