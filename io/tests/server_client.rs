@@ -293,4 +293,21 @@ async fn mntr_measures_reads_updates_fsyncs_and_bytes() {
             > mntr_value(&before, "zk_bytes_received_count")
     );
     assert!(mntr.contains("zk_p99_readlatency\t"), "{mntr}");
+    // The client's connection in cons: its last op was a getData; the handshake had xid 0 and
+    // the 12 requests after it xids 1..=12 (pings, xid -2, leave lcxid alone).
+    let (cons, _) = four_letter(&addr, "cons").await;
+    let line = cons
+        .lines()
+        .find(|l| l.contains("sid=0x"))
+        .unwrap_or_else(|| panic!("no session in cons: {cons}"));
+    assert!(line.contains(",lop=GETD,"), "{line}");
+    assert!(line.contains(",lcxid=0xc,"), "{line}");
+    let est: i64 = line
+        .split(",est=")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|v| v.parse().ok())
+        .expect("est");
+    assert!(est > 1_700_000_000_000, "est is wall-clock ms: {line}");
+    assert!(!line.contains(",lresp=0,"), "{line}");
 }

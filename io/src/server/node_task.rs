@@ -16,6 +16,7 @@ use zoorepl_core::time::Instant;
 
 use super::conn::{WriterMsg, WriterTx};
 use super::disk::DiskOp;
+use super::stats::{is_update, Arrival, ConnStats, OP_CREATE_SESSION};
 use super::{Event, ServerOptions, ServerStats};
 use crate::peer::PeerEvent;
 
@@ -25,9 +26,12 @@ const EVENTS_PER_FLUSH_MAX: usize = 512;
 pub(super) struct ConnEntry {
     writer: WriterTx,
     pub(super) peer: std::net::SocketAddr,
-    /// Arrival times of requests awaiting their reply, for latency, and whether each is an
-    /// update (else a read: [`super::stats::is_update`]).
-    pub(super) arrivals: VecDeque<(std::time::Instant, bool)>,
+    /// Requests awaiting their reply, for latency and `cons`.
+    pub(super) arrivals: VecDeque<Arrival>,
+    /// What `cons` shows of the connection.
+    pub(super) stats: ConnStats,
+    /// When the connection opened, ms since the Unix epoch (`cons`'s `est`).
+    pub(super) established_ms: i64,
     /// Whether the first frame (the ConnectRequest) has arrived.
     pub(super) greeted: bool,
     pub(super) received: u64,
@@ -120,6 +124,29 @@ impl NodeTask {
         }
     }
 
+    /// A client connection opened: known from now on, and handed to the node if it serves
+    /// (otherwise held until it does).
+    fn on_opened(&mut self, conn: ConnId, peer: std::net::SocketAddr, writer: WriterTx) {
+        let entry = ConnEntry {
+            writer,
+            peer,
+            arrivals: VecDeque::new(),
+            stats: ConnStats::default(),
+            established_ms: wall_ms(),
+            greeted: false,
+            received: 0,
+            sent: 0,
+        };
+        self.conns.insert(conn, entry);
+        let peer_ip = Some(peer.ip().to_string());
+        if self.node.observe().serving {
+            self.step(Input::ConnOpened { conn, peer_ip });
+        } else {
+            self.parking
+                .park(conn, peer_ip, tokio::time::Instant::now());
+        }
+    }
+
     /// A frame from a client: counted, its arrival noted for latency, then handed to the node
     /// (or held with its parked connection).
     fn on_frame(&mut self, conn: ConnId, frame: bytes::Bytes) {
@@ -127,13 +154,20 @@ impl NodeTask {
         self.stats.bytes_received += frame.len() as u64 + 4;
         if let Some(c) = self.conns.get_mut(&conn) {
             c.received += 1;
-            // The handshake creates (or revalidates) a session: Java counts it with the updates.
-            let update = !c.greeted || super::stats::is_update(&frame);
-            if !c.greeted {
+            let now = std::time::Instant::now();
+            let arrival = if c.greeted {
+                Arrival::of_request(&frame, now)
+            } else {
+                // The handshake creates (or revalidates) a session: Java counts it as one.
                 c.greeted = true;
                 self.stats.connection_requests += 1;
-            }
-            c.arrivals.push_back((std::time::Instant::now(), update));
+                Arrival {
+                    at: now,
+                    op: OP_CREATE_SESSION,
+                    xid: 0,
+                }
+            };
+            c.arrivals.push_back(arrival);
         }
         if let Some(frame) = self.parking.frame(conn, frame) {
             self.step(Input::Client { conn, frame });
@@ -148,24 +182,7 @@ impl NodeTask {
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Opened { conn, peer, writer } => {
-                let entry = ConnEntry {
-                    writer,
-                    peer,
-                    arrivals: VecDeque::new(),
-                    greeted: false,
-                    received: 0,
-                    sent: 0,
-                };
-                self.conns.insert(conn, entry);
-                let peer_ip = Some(peer.ip().to_string());
-                if self.node.observe().serving {
-                    self.step(Input::ConnOpened { conn, peer_ip });
-                } else {
-                    self.parking
-                        .park(conn, peer_ip, tokio::time::Instant::now());
-                }
-            }
+            Event::Opened { conn, peer, writer } => self.on_opened(conn, peer, writer),
             Event::Frame { conn, frame } => self.on_frame(conn, frame),
             Event::Closed { conn } => {
                 if self.conns.remove(&conn).is_some() {
@@ -264,21 +281,22 @@ impl NodeTask {
                 frame_into(buf, |out| response.encode(out));
                 let size = buf.len() - before - 4;
                 // The handshake answers the ConnectRequest, whose arrival was recorded.
-                self.sent(conn, true, size);
+                let zxid = self.node.last_applied().as_i64();
+                self.sent(conn, Some(zxid), size);
             }
             Output::Reply { conn, header, body } => {
                 let buf = self.pending.entry(conn).or_default();
                 let before = buf.len();
                 frame_into(buf, |out| encode_reply(&header, &body, out));
                 let size = buf.len() - before - 4;
-                self.sent(conn, true, size);
+                self.sent(conn, Some(header.zxid), size);
             }
             Output::Notify { conn, zxid, event } => {
                 let buf = self.pending.entry(conn).or_default();
                 let before = buf.len();
                 frame_into(buf, |out| encode_notification(zxid, &event, out));
                 let size = buf.len() - before - 4;
-                self.sent(conn, false, size);
+                self.sent(conn, None, size);
             }
             Output::Persist { txns } => self.to_disk(DiskOp::Persist(txns)),
             Output::SaveEpoch {
@@ -326,19 +344,22 @@ impl NodeTask {
             .expect("the disk thread lives as long as the server");
     }
 
-    /// One frame of `size` bytes (after its length prefix) queued for `conn`.
-    fn sent(&mut self, conn: ConnId, is_reply: bool, size: usize) {
+    /// One frame of `size` bytes (after its length prefix) queued for `conn`: a reply carrying
+    /// `reply_zxid`, or a notification (`None`).
+    fn sent(&mut self, conn: ConnId, reply_zxid: Option<i64>, size: usize) {
         self.stats.packets_sent += 1;
         self.stats.record_response_size(size);
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
         c.sent += 1;
-        if is_reply {
-            if let Some((arrived, update)) = c.arrivals.pop_front() {
-                let ms = u64::try_from(arrived.elapsed().as_millis()).unwrap_or(u64::MAX);
-                self.stats.record_latency(ms, update);
-            }
+        let Some(zxid) = reply_zxid else { return };
+        if let Some(request) = c.arrivals.pop_front() {
+            let ms = u64::try_from(request.at.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.stats.record_latency(ms, is_update(request.op));
+            let now_ms =
+                i64::try_from(self.stats.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            c.stats.answered(request, zxid, ms, now_ms);
         }
     }
 
@@ -382,6 +403,7 @@ impl NodeTask {
                 for c in self.conns.values_mut() {
                     c.received = 0;
                     c.sent = 0;
+                    c.stats = ConnStats::default();
                 }
             }
             _ => {}
@@ -392,4 +414,11 @@ impl NodeTask {
         super::report::add_asking_connection(&mut snapshot, cmd, peer);
         crate::fourlw::render(cmd, &snapshot)
     }
+}
+
+/// Now, ms since the Unix epoch.
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

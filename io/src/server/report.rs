@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
-use zoorepl_core::ids::{ConnId, SessionId};
+use zoorepl_core::ids::{ConnId, SessionId, Zxid};
 use zoorepl_core::node::Node;
 use zoorepl_core::zab::{MemberKind, Role};
 
@@ -228,12 +228,19 @@ fn connection_info(node: &Node, id: ConnId, c: &ConnEntry) -> ConnectionInfo {
     let live = node
         .session_of(id)
         .and_then(|sid| Some((sid, node.sessions().get(sid)?)));
+    let st = &c.stats;
     let session = live.map(|(sid, s)| SessionDetails {
         session_id: sid,
-        last_op: "NA".into(),
+        last_op: st.last_op.into(),
+        established_ms: c.established_ms,
         timeout_ms: s.timeout_ms,
-        last_zxid: node.last_applied(),
-        ..SessionDetails::default()
+        last_cxid: st.last_cxid,
+        last_zxid: Zxid::from_i64(st.last_zxid),
+        last_response_ms: st.last_response_ms,
+        last_latency_ms: st.last_latency_ms,
+        min_latency_ms: st.min_latency_ms,
+        avg_latency_ms: st.avg_latency_ms(),
+        max_latency_ms: st.max_latency_ms,
     });
     let expires_at_ms = live.map_or(0, |(_, s)| {
         i64::try_from(s.expires_at.as_millis()).unwrap_or(i64::MAX)

@@ -145,15 +145,133 @@ impl ServerStats {
     }
 }
 
-/// Whether a request frame (after the handshake) changes state: Java counts those in
-/// `updatelatency` (they carry a txn header), the rest in `readlatency`. The opcode is the
-/// second big-endian int of the request header.
-pub(super) fn is_update(frame: &[u8]) -> bool {
-    let Some(op) = frame.get(4..8) else {
-        return false;
-    };
-    let op = i32::from_be_bytes([op[0], op[1], op[2], op[3]]);
-    // create, delete, setData, setACL, check, multi, create2, reconfig, createContainer,
-    // deleteContainer, createTTL, closeSession.
-    matches!(op, 1 | 2 | 5 | 7 | 13 | 14 | 15 | 16 | 19 | 20 | 21 | -11)
+/// A request awaiting its reply: when it arrived, its opcode and xid.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Arrival {
+    pub(super) at: Instant,
+    pub(super) op: i32,
+    pub(super) xid: i32,
+}
+
+/// The opcode Java gives a session handshake (`createSession`).
+pub(super) const OP_CREATE_SESSION: i32 = -10;
+
+impl Arrival {
+    /// A request frame (after the handshake): xid and opcode are the first two big-endian ints
+    /// of its header (0 when the frame is too short to hold them).
+    pub(super) fn of_request(frame: &[u8], at: Instant) -> Self {
+        let int = |i: usize| {
+            frame
+                .get(i..i + 4)
+                .map_or(0, |b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        Self {
+            at,
+            xid: int(0),
+            op: int(4),
+        }
+    }
+}
+
+/// One connection's figures for `cons` (Java's `ServerCnxn` stats); `crst` resets them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct ConnStats {
+    /// Java's short name of the last answered operation (`lop`).
+    pub(super) last_op: &'static str,
+    /// The xid of the last answered request with a non-negative xid (`lcxid`; -1 before).
+    pub(super) last_cxid: i64,
+    /// The zxid of the last reply (`lzxid`; -1 before).
+    pub(super) last_zxid: i64,
+    /// When the last reply went out, ms on the server's monotonic clock (`lresp`).
+    pub(super) last_response_ms: i64,
+    pub(super) last_latency_ms: u64,
+    pub(super) min_latency_ms: u64,
+    pub(super) max_latency_ms: u64,
+    pub(super) total_latency_ms: u64,
+    pub(super) count: u64,
+}
+
+impl Default for ConnStats {
+    fn default() -> Self {
+        Self {
+            last_op: "NA",
+            last_cxid: -1,
+            last_zxid: -1,
+            last_response_ms: 0,
+            last_latency_ms: 0,
+            min_latency_ms: 0,
+            max_latency_ms: 0,
+            total_latency_ms: 0,
+            count: 0,
+        }
+    }
+}
+
+impl ConnStats {
+    /// The reply to `request` went out `latency_ms` after it arrived, carrying `zxid`.
+    pub(super) fn answered(&mut self, request: Arrival, zxid: i64, latency_ms: u64, now_ms: i64) {
+        if let Some(name) = op_name(request.op) {
+            self.last_op = name;
+        }
+        if request.xid >= 0 {
+            self.last_cxid = i64::from(request.xid);
+        }
+        self.last_zxid = zxid;
+        self.last_response_ms = now_ms;
+        self.last_latency_ms = latency_ms;
+        if self.count == 0 || latency_ms < self.min_latency_ms {
+            self.min_latency_ms = latency_ms;
+        }
+        self.max_latency_ms = self.max_latency_ms.max(latency_ms);
+        self.total_latency_ms += latency_ms;
+        self.count += 1;
+    }
+
+    /// Java prints the integer average.
+    pub(super) fn avg_latency_ms(&self) -> u64 {
+        self.total_latency_ms.checked_div(self.count).unwrap_or(0)
+    }
+}
+
+/// The `lop` names of Java 3.8.0's `FinalRequestProcessor`, by opcode (`None`: it leaves `lop`
+/// as it was).
+fn op_name(op: i32) -> Option<&'static str> {
+    Some(match op {
+        -11 => "CLOS",
+        -10 => "SESS",
+        1 | 15 | 19 | 21 => "CREA",
+        2 | 20 => "DELE",
+        3 => "EXIS",
+        4 => "GETD",
+        5 => "SETD",
+        6 => "GETA",
+        7 => "SETA",
+        8 | 12 => "GETC",
+        9 => "SYNC",
+        11 => "PING",
+        13 => "CHEC",
+        14 => "MULT",
+        16 => "RECO",
+        17 => "CHKW",
+        18 => "REMW",
+        22 => "MLTR",
+        101 => "SETW",
+        103 => "GETE",
+        104 => "GETACN",
+        105 => "STW2",
+        106 => "ADDW",
+        107 => "HOMI",
+        _ => return None,
+    })
+}
+
+/// Whether a request with opcode `op` changes state: Java counts those in `updatelatency` (they
+/// carry a txn header), the rest in `readlatency`: create, delete, setData, setACL, check, multi,
+/// create2, reconfig, createContainer, deleteContainer, createTTL, closeSession and the session
+/// handshake.
+pub(super) fn is_update(op: i32) -> bool {
+    matches!(
+        op,
+        1 | 2 | 5 | 7 | 13 | 14 | 15 | 16 | 19 | 20 | 21 | -11 | OP_CREATE_SESSION
+    )
 }
