@@ -35,6 +35,24 @@ impl FileStorage {
     /// # Panics
     /// When `segment_bytes` is 0.
     pub fn open(opts: StorageOptions) -> Result<(Self, Loaded), RecoveryError> {
+        let (storage, loaded, ()) = Self::open_with(opts, |_| ())?;
+        Ok((storage, loaded))
+    }
+
+    /// [`Self::open`], running `on_snapshot` on the chosen snapshot (verified, or `None`) on a
+    /// second thread while this one reads the log: a restart decodes a big snapshot and reads
+    /// the txns after it at the same time. Its result comes back beside the storage.
+    ///
+    /// # Errors
+    /// As [`Self::open`]. `on_snapshot` runs only once the snapshot is chosen, so not when
+    /// choosing it fails; if reading the log fails, its result is dropped.
+    ///
+    /// # Panics
+    /// When `segment_bytes` is 0, or when `on_snapshot` panics.
+    pub fn open_with<T: Send>(
+        opts: StorageOptions,
+        on_snapshot: impl FnOnce(Option<&super::StoredSnapshot>) -> T + Send,
+    ) -> Result<(Self, Loaded, T), RecoveryError> {
         assert!(opts.segment_bytes > 0, "segment_bytes must be positive");
         let log_dir = opts.log_dir();
         let snap_dir = opts.snap_dir();
@@ -50,7 +68,18 @@ impl FileStorage {
         let (snapshot, skipped) = snapshot::load_newest(&snap_dir)?;
         report.skipped_snapshots = skipped;
         let base = snapshot.as_ref().map_or(Zxid::ZERO, |s| s.zxid);
-        let log = read_log(&log_dir, base, &mut report)?;
+        let (log, decoded) = std::thread::scope(|scope| {
+            let decoding = std::thread::Builder::new()
+                .name("zoorepl-recover".into())
+                .spawn_scoped(scope, || on_snapshot(snapshot.as_ref()))
+                .expect("spawning the recovery thread");
+            let log = read_log(&log_dir, base, &mut report);
+            let decoded = decoding
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (log, decoded)
+        });
+        let log = log?;
         let current = match log.current {
             Some((path, end)) => Some(Segment::reopen(path, end)?),
             None => None,
@@ -86,7 +115,7 @@ impl FileStorage {
             epochs,
             report,
         };
-        Ok((storage, loaded))
+        Ok((storage, loaded, decoded))
     }
 }
 
