@@ -30,6 +30,18 @@ pub fn java_double(v: f64) -> String {
     }
 }
 
+/// `sum / count` as Java's `AvgMinMaxCounter.getAvg` reports it ([`round_half_up_4`]); 0.0
+/// when nothing was counted.
+#[must_use]
+pub(super) fn java_average(sum: u64, count: u64) -> f64 {
+    if count == 0 {
+        return 0.0;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let avg = sum as f64 / count as f64;
+    round_half_up_4(avg)
+}
+
 /// Rounds half-up to 4 decimals, as Java's `AvgMinMaxCounter.getAvg` does with
 /// `BigDecimal(double).setScale(4, HALF_UP)` (the exact binary value decides, not the printed one).
 #[must_use]

@@ -51,12 +51,7 @@ impl Latency {
     /// The average as Java computes it: the double `total / count` rounded half-up to 4 decimals.
     #[must_use]
     pub fn avg_ms(&self) -> f64 {
-        if self.count == 0 {
-            return 0.0;
-        }
-        #[allow(clippy::cast_precision_loss)]
-        let avg = self.total_ms as f64 / self.count as f64;
-        super::javafmt::round_half_up_4(avg)
+        super::javafmt::java_average(self.total_ms, self.count)
     }
 }
 

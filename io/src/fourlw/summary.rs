@@ -59,12 +59,7 @@ impl Summary {
     /// decimals.
     #[must_use]
     pub fn avg(&self) -> f64 {
-        if self.count == 0 {
-            return 0.0;
-        }
-        #[allow(clippy::cast_precision_loss)]
-        let avg = self.sum as f64 / self.count as f64;
-        super::javafmt::round_half_up_4(avg)
+        super::javafmt::java_average(self.sum, self.count)
     }
 
     /// The smallest value at or above fraction `q` of the values (0 when empty).
