@@ -90,3 +90,35 @@ async fn bench_rejects_bad_arguments() {
     let bad_root = args("127.0.0.1:1", "/", "get");
     assert!(run(bad_root).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_bench_offers_its_rate_and_stops_with_its_window() {
+    let Some(server) = server("a_paced_bench_offers_its_rate_and_stops_with_its_window") else {
+        return;
+    };
+    let root = unique_root("paced");
+    let _cleanup = cli_support::Cleanup {
+        server: server.clone(),
+        root: root.clone(),
+    };
+    let mut paced = args(&server, &root, "get");
+    paced.rate = 200.0;
+    paced.duration = 1.0;
+    let started = std::time::Instant::now();
+    let report = run(paced).await.expect("bench runs");
+    assert_eq!(report.rate, Some(200.0));
+    assert_eq!(report.errors, 0, "{:?}", report.first_error);
+    // 8 slots, one request every 40 ms each: about 200 in the second, never more.
+    assert!(
+        (150..=201).contains(&report.ops),
+        "{} ops in the paced second",
+        report.ops
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the run ends with its window"
+    );
+    let mut too_slow = args(&server, &root, "get");
+    too_slow.rate = 0.5;
+    assert!(run(too_slow).await.is_err(), "below 1 request per second");
+}

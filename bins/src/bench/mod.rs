@@ -145,8 +145,8 @@ impl BenchArgs {
         if !(self.duration.is_finite() && self.duration > 0.0) {
             bail!("--duration must be a positive number of seconds");
         }
-        if !(self.rate.is_finite() && self.rate >= 0.0) {
-            bail!("--rate must be zero (unpaced) or a positive number of requests per second");
+        if !(self.rate.is_finite() && (self.rate == 0.0 || self.rate >= 1.0)) {
+            bail!("--rate must be 0 (unpaced) or at least 1 request per second");
         }
         if !(self.warmup.is_finite() && self.warmup >= 0.0) {
             bail!("--warmup must be zero or more seconds");

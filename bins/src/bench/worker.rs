@@ -111,8 +111,13 @@ impl Worker {
             // when this slot got to send it (no coordinated omission); one that waited for its
             // time counts from when the timer woke the slot (the timer's own lateness, up to a
             // millisecond, is the client's, not the server's).
+            // Nothing is sent after the window closes, even what fell due in it: a server that
+            // falls behind shows a throughput below the offered rate.
             let started = match (due, self.pace) {
                 (Some(at), Some(p)) => {
+                    if at >= self.window.stop_at {
+                        break;
+                    }
                     due = Some(at + p.every);
                     if Instant::now() < at {
                         tokio::time::sleep_until(at.into()).await;
@@ -123,7 +128,9 @@ impl Worker {
                 }
                 _ => Instant::now(),
             };
-            if started >= self.window.stop_at || self.counters.interrupted.load(Ordering::Relaxed) {
+            if Instant::now() >= self.window.stop_at
+                || self.counters.interrupted.load(Ordering::Relaxed)
+            {
                 break;
             }
             let is_read = match self.op {

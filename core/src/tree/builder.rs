@@ -139,6 +139,11 @@ impl TreeBuilder {
 
 /// The checks one record allows on its own.
 fn check_record(n: &NodeOwned) -> Result<(), SnapshotError> {
+    // A built-in node of another kind would be reaped or die with a session, and deleting a
+    // built-in node is a bug the tree refuses with a panic.
+    if path::is_builtin(&n.path) && n.kind != NodeKind::Persistent {
+        return Err(invalid(&n.path, "built-in node is not persistent"));
+    }
     if n.pzxid < n.czxid || n.mzxid < n.czxid {
         return Err(invalid(&n.path, "pzxid or mzxid below czxid"));
     }

@@ -106,6 +106,9 @@ impl DataTree {
                 "{p}: create counter {counter} below its {counted} created children"
             ));
         }
+        if path::is_builtin(p) && node.kind != NodeKind::Persistent {
+            return Err(format!("built-in node {p} is not persistent"));
+        }
         if node.pzxid < node.czxid || node.mzxid < node.czxid {
             return Err(format!("{p}: pzxid or mzxid below czxid"));
         }

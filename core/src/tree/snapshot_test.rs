@@ -157,6 +157,10 @@ fn restore_refuses_broken_structure() {
     low_root[0].1.cversion = i32::try_from(created_under_root - 1).expect("small");
     assert!(invalid(&encode(&low_root, None)).contains("create counter"));
 
+    let mut container_config = nodes.clone();
+    container_config[find("/zookeeper/config")].1.kind = NodeKind::Container;
+    assert!(invalid(&encode(&container_config, None)).contains("not persistent"));
+
     let mut zxids_out_of_order = nodes.clone();
     let c = &mut zxids_out_of_order[find("/c")].1;
     c.czxid = Zxid::from_i64(c.mzxid.as_i64() + 1);

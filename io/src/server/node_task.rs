@@ -16,7 +16,7 @@ use zoorepl_core::time::Instant;
 
 use super::conn::{WriterMsg, WriterTx};
 use super::disk::DiskOp;
-use super::stats::{is_update, Arrival, ConnStats, OP_CREATE_SESSION};
+use super::stats::{is_update, Arrival, ConnStats, OP_AUTH, OP_CREATE_SESSION};
 use super::{Event, ServerOptions, ServerStats};
 use crate::peer::PeerEvent;
 
@@ -348,13 +348,19 @@ impl NodeTask {
     /// `reply_zxid`, or a notification (`None`).
     fn sent(&mut self, conn: ConnId, reply_zxid: Option<i64>, size: usize) {
         self.stats.packets_sent += 1;
-        self.stats.record_response_size(size);
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
         c.sent += 1;
         let Some(zxid) = reply_zxid else { return };
         if let Some(request) = c.arrivals.pop_front() {
+            // Java counts neither auth packets nor the handshake in these figures.
+            if request.op != OP_AUTH && request.op != OP_CREATE_SESSION {
+                self.stats.record_response_size(size);
+            }
+            if request.op == OP_AUTH {
+                return;
+            }
             let ms = u64::try_from(request.at.elapsed().as_millis()).unwrap_or(u64::MAX);
             self.stats.record_latency(ms, is_update(request.op));
             let now_ms =

@@ -41,7 +41,7 @@ pub struct ServerStats {
     pub connection_requests: u64,
     /// Connections refused by `maxClientCnxns` (`connection_rejected`).
     pub connections_rejected: u64,
-    /// Size of the last, smallest and largest frame sent, bytes; -1 before the first.
+    /// Size of the last, smallest and largest reply to a request, bytes; -1 before the first.
     pub response_size: (i64, i64, i64),
     /// Time of each log append + fsync, ms (`fsynctime`).
     pub fsync_time: Summary,
@@ -155,6 +155,9 @@ pub(super) struct Arrival {
 
 /// The opcode Java gives a session handshake (`createSession`).
 pub(super) const OP_CREATE_SESSION: i32 = -10;
+
+/// The opcode of an auth packet.
+pub(super) const OP_AUTH: i32 = 100;
 
 impl Arrival {
     /// A request frame (after the handshake): xid and opcode are the first two big-endian ints

@@ -82,8 +82,11 @@ impl FileStorage {
         // operation.
         self.current = None;
         self.buffer.clear();
-        finish_install(&self.snap_dir, &self.log_dir, zxid)
-            .map_err(StorageError::io("install", &self.snap_dir))?;
+        // Under the directory lock: autopurge (another thread) removes files too.
+        let guard = super::log::lock_dirs(&self.dir_lock);
+        let finished = finish_install(&self.snap_dir, &self.log_dir, zxid);
+        drop(guard);
+        finished.map_err(StorageError::io("install", &self.snap_dir))?;
         self.last_zxid = zxid;
         Ok(())
     }
@@ -92,13 +95,13 @@ impl FileStorage {
 /// Removes every log segment and every snapshot but `zxid`'s, then the intent.
 fn finish_install(snap_dir: &Path, log_dir: &Path, zxid: Zxid) -> std::io::Result<()> {
     for (first, path) in list_zxid_files(log_dir, "log")?.into_iter().rev() {
-        fs::remove_file(&path)?;
+        super::remove_if_present(&path)?;
         tracing::info!(segment = %path.display(), %first, "removed by a snapshot install");
     }
     sync_dir(log_dir)?;
     for (at, path) in list_zxid_files(snap_dir, "snapshot")? {
         if at != zxid {
-            fs::remove_file(&path)?;
+            super::remove_if_present(&path)?;
         }
     }
     fs::remove_file(snap_dir.join(INSTALL_FILE))?;

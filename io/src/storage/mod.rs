@@ -247,3 +247,12 @@ fn remove_tmp_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     }
     Ok(removed)
 }
+
+/// Removes a file; one already gone is fine (purge and a snapshot install both remove old
+/// files).
+pub(crate) fn remove_if_present(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}

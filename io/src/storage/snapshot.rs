@@ -109,7 +109,7 @@ impl SnapshotWriter {
         let (old, kept) = snaps.split_at(snaps.len() - retain_snapshots);
         let oldest_kept = kept[0].0;
         for (_, path) in old {
-            fs::remove_file(path).map_err(StorageError::io("remove", path))?;
+            super::remove_if_present(path).map_err(StorageError::io("remove", path))?;
             report.snapshots.push(path.clone());
         }
         sync_dir(&self.snap_dir).map_err(StorageError::io("fsync directory", &self.snap_dir))?;
@@ -122,7 +122,7 @@ impl SnapshotWriter {
             if *next_first > oldest_kept {
                 break;
             }
-            fs::remove_file(path).map_err(StorageError::io("remove", path))?;
+            super::remove_if_present(path).map_err(StorageError::io("remove", path))?;
             report.segments.push(path.clone());
         }
         sync_dir(&self.log_dir).map_err(StorageError::io("fsync directory", &self.log_dir))?;
