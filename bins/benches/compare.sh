@@ -26,6 +26,12 @@ while [ $# -gt 0 ]; do
         *) echo "usage: $0 [--duration S] [--quick] [--big N]" >&2; exit 2 ;;
     esac
 done
+# A server already on one of the ports would be measured in place of the one started here.
+for port in 27181 27281; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "port $port is in use: stop what listens there first" >&2; exit 1
+    fi
+done
 cargo build -q --release -p zoorepl --bin zoorepld --bin zoorepl
 ZR=target/release/zoorepld; CLI=target/release/zoorepl
 out=target/compare; mkdir -p "$out"; rm -f "$out"/*.json
