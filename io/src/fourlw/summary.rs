@@ -100,6 +100,17 @@ impl Summary {
     }
 }
 
+impl From<&Summary> for super::Latency {
+    fn from(s: &Summary) -> Self {
+        Self {
+            min_ms: s.min,
+            max_ms: s.max,
+            total_ms: s.sum,
+            count: s.count,
+        }
+    }
+}
+
 /// The percentiles Java prints, as (`mntr` prefix, fraction).
 pub(super) const PERCENTILES: [(&str, f64); 4] =
     [("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("p999", 0.999)];

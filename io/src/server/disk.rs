@@ -13,6 +13,8 @@
 #[cfg(not(madsim))]
 use std::sync::mpsc as std_mpsc;
 
+use super::stats::millis;
+
 use tokio::sync::mpsc;
 use zoorepl_core::ids::{SessionId, Zxid};
 use zoorepl_core::tree::DataTree;
@@ -198,7 +200,7 @@ fn carry_out(disk: &mut dyn Disk, op: DiskOp) -> Result<Event, DiskError> {
             Event::Persisted {
                 upto,
                 txns: batch.len() as u64,
-                took_ms: elapsed_ms(started),
+                took_ms: millis(started.elapsed()),
             }
         }
         DiskOp::SaveEpochs { accepted, current } => {
@@ -283,7 +285,7 @@ fn write_snapshot(
         Ok(()) => {
             tracing::info!("snapshot at {zxid} written");
             Some(Event::SnapshotWritten {
-                took_ms: elapsed_ms(started),
+                took_ms: millis(started.elapsed()),
             })
         }
         Err(e) => {
@@ -291,8 +293,4 @@ fn write_snapshot(
             None
         }
     }
-}
-
-fn elapsed_ms(since: std::time::Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }

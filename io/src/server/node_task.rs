@@ -16,9 +16,10 @@ use zoorepl_core::time::Instant;
 
 use super::conn::{WriterMsg, WriterTx};
 use super::disk::DiskOp;
-use super::stats::{is_update, Arrival, ConnStats, OP_AUTH, OP_CREATE_SESSION};
+use super::stats::{millis, Arrival, ConnStats};
 use super::{Event, ServerOptions, ServerStats};
 use crate::peer::PeerEvent;
+use zoorepl_core::proto::OpCode;
 
 /// Most events handled before the pending writes are flushed.
 const EVENTS_PER_FLUSH_MAX: usize = 512;
@@ -132,7 +133,7 @@ impl NodeTask {
             peer,
             arrivals: VecDeque::new(),
             stats: ConnStats::default(),
-            established_ms: wall_ms(),
+            established_ms: i64::try_from(self.now().as_millis()).unwrap_or(i64::MAX),
             greeted: false,
             received: 0,
             sent: 0,
@@ -161,11 +162,7 @@ impl NodeTask {
                 // The handshake creates (or revalidates) a session: Java counts it as one.
                 c.greeted = true;
                 self.stats.connection_requests += 1;
-                Arrival {
-                    at: now,
-                    op: OP_CREATE_SESSION,
-                    xid: 0,
-                }
+                Arrival::handshake(now)
             };
             c.arrivals.push_back(arrival);
         }
@@ -277,25 +274,19 @@ impl NodeTask {
         match output {
             Output::Handshake { conn, response } => {
                 let buf = self.pending.entry(conn).or_default();
-                let before = buf.len();
-                frame_into(buf, |out| response.encode(out));
-                let size = buf.len() - before - 4;
+                let size = frame_into(buf, |out| response.encode(out));
                 // The handshake answers the ConnectRequest, whose arrival was recorded.
                 let zxid = self.node.last_applied().as_i64();
                 self.sent(conn, Some(zxid), size);
             }
             Output::Reply { conn, header, body } => {
                 let buf = self.pending.entry(conn).or_default();
-                let before = buf.len();
-                frame_into(buf, |out| encode_reply(&header, &body, out));
-                let size = buf.len() - before - 4;
+                let size = frame_into(buf, |out| encode_reply(&header, &body, out));
                 self.sent(conn, Some(header.zxid), size);
             }
             Output::Notify { conn, zxid, event } => {
                 let buf = self.pending.entry(conn).or_default();
-                let before = buf.len();
-                frame_into(buf, |out| encode_notification(zxid, &event, out));
-                let size = buf.len() - before - 4;
+                let size = frame_into(buf, |out| encode_notification(zxid, &event, out));
                 self.sent(conn, None, size);
             }
             Output::Persist { txns } => self.to_disk(DiskOp::Persist(txns)),
@@ -353,20 +344,21 @@ impl NodeTask {
         };
         c.sent += 1;
         let Some(zxid) = reply_zxid else { return };
-        if let Some(request) = c.arrivals.pop_front() {
-            // Java counts neither auth packets nor the handshake in these figures.
-            if request.op != OP_AUTH && request.op != OP_CREATE_SESSION {
-                self.stats.record_response_size(size);
-            }
-            if request.op == OP_AUTH {
-                return;
-            }
-            let ms = u64::try_from(request.at.elapsed().as_millis()).unwrap_or(u64::MAX);
-            self.stats.record_latency(ms, is_update(request.op));
-            let now_ms =
-                i64::try_from(self.stats.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-            c.stats.answered(request, zxid, ms, now_ms);
+        let Some(request) = c.arrivals.pop_front() else {
+            return;
+        };
+        // Java counts neither auth packets nor the handshake in these figures.
+        match request.op {
+            Some(OpCode::Auth) => return,
+            Some(OpCode::CreateSession) => {}
+            _ => self.stats.record_response_size(size),
         }
+        // One clock read per reply: it is on every request's path.
+        let now = std::time::Instant::now();
+        let ms = millis(now - request.at);
+        self.stats.record_latency(ms, request.is_update());
+        let now_ms = i64::try_from(millis(now - self.stats.started)).unwrap_or(i64::MAX);
+        c.stats.answered(request, zxid, ms, now_ms);
     }
 
     /// Hands each connection its gathered bytes, then closes those the node closed.
@@ -420,11 +412,4 @@ impl NodeTask {
         super::report::add_asking_connection(&mut snapshot, cmd, peer);
         crate::fourlw::render(cmd, &snapshot)
     }
-}
-
-/// Now, ms since the Unix epoch.
-fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

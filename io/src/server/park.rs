@@ -66,17 +66,12 @@ impl Parking {
     /// The connections to hand to the node now: all of them once it serves, else those held
     /// for [`HOLD`].
     pub(super) fn release(&mut self, serving: bool, now: Instant) -> Vec<Released> {
-        let due: Vec<ConnId> = self
-            .held
-            .iter()
-            .filter(|(_, h)| serving || h.until <= now)
-            .map(|(conn, _)| *conn)
-            .collect();
+        let (due, kept): (BTreeMap<_, _>, _) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|(_, h)| serving || h.until <= now);
+        self.held = kept;
         due.into_iter()
-            .map(|conn| {
-                let held = self.held.remove(&conn).expect("listed above");
-                (conn, held.peer_ip, held.frames)
-            })
+            .map(|(conn, held)| (conn, held.peer_ip, held.frames))
             .collect()
     }
 

@@ -86,7 +86,7 @@ pub(super) fn snapshot(
         version: crate::fourlw::VERSION.to_owned(),
         serving: seen.serving,
         mode,
-        latency: stats.latency,
+        latency: (&stats.latency).into(),
         packets_received: stats.packets_received,
         packets_sent: stats.packets_sent,
         num_alive_connections: conns.len() as u64,
@@ -97,7 +97,7 @@ pub(super) fn snapshot(
         global_sessions: node.sessions().len() as u64,
         local_sessions: 0,
         conf: options.conf.clone(),
-        uptime_ms: u64::try_from(stats.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        uptime_ms: super::stats::millis(stats.started.elapsed()),
         approximate_data_size: u64::try_from(node.tree().approximate_data_size()).unwrap_or(0),
         client_response_size: stats.response_size,
         counters: stats.counters(),
@@ -238,9 +238,9 @@ fn connection_info(node: &Node, id: ConnId, c: &ConnEntry) -> ConnectionInfo {
         last_zxid: Zxid::from_i64(st.last_zxid),
         last_response_ms: st.last_response_ms,
         last_latency_ms: st.last_latency_ms,
-        min_latency_ms: st.min_latency_ms,
+        min_latency_ms: st.latency.min,
         avg_latency_ms: st.avg_latency_ms(),
-        max_latency_ms: st.max_latency_ms,
+        max_latency_ms: st.latency.max,
     });
     let expires_at_ms = live.map_or(0, |(_, s)| {
         i64::try_from(s.expires_at.as_millis()).unwrap_or(i64::MAX)

@@ -2,9 +2,11 @@
 //! request latency (from a request's arrival to its reply, split into reads and updates as
 //! Java's `readlatency` / `updatelatency`), fsync and snapshot times, and the startup figures.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::fourlw::{Latency, Summary};
+use zoorepl_core::proto::OpCode;
+
+use crate::fourlw::Summary;
 
 /// How long startup took, for `mntr`'s `dbinittime` and `startup_*` summaries (each recorded
 /// once, as Java does at load).
@@ -29,8 +31,8 @@ pub struct ServerStats {
     pub packets_received: u64,
     /// Frames sent to clients (replies, notifications, handshakes).
     pub packets_sent: u64,
-    /// Request latency, ms (what `srvr`, `mntr` and the metrics print).
-    pub latency: Latency,
+    /// Request latency, ms (what `srvr`, `mntr` and the metrics print as min/avg/max).
+    pub latency: Summary,
     /// Latency of requests that change state (writes, session create/close), ms.
     pub update_latency: Summary,
     /// Latency of the rest (reads, pings), ms.
@@ -63,7 +65,7 @@ impl ServerStats {
             started: Instant::now(),
             packets_received: 0,
             packets_sent: 0,
-            latency: Latency::default(),
+            latency: Summary::default(),
             update_latency: Summary::with_percentiles(),
             read_latency: Summary::with_percentiles(),
             bytes_received: 0,
@@ -79,13 +81,7 @@ impl ServerStats {
     }
 
     pub(super) fn record_latency(&mut self, ms: u64, update: bool) {
-        let l = &mut self.latency;
-        if l.count == 0 || ms < l.min_ms {
-            l.min_ms = ms;
-        }
-        l.max_ms = l.max_ms.max(ms);
-        l.total_ms += ms;
-        l.count += 1;
+        self.latency.record(ms);
         if update {
             self.update_latency.record(ms);
         } else {
@@ -145,21 +141,30 @@ impl ServerStats {
     }
 }
 
-/// A request awaiting its reply: when it arrived, its opcode and xid.
+/// A duration in whole milliseconds, saturating.
+pub(super) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A request awaiting its reply: when it arrived, its opcode (`None`: not one ZooKeeper
+/// defines) and xid.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Arrival {
     pub(super) at: Instant,
-    pub(super) op: i32,
+    pub(super) op: Option<OpCode>,
     pub(super) xid: i32,
 }
 
-/// The opcode Java gives a session handshake (`createSession`).
-pub(super) const OP_CREATE_SESSION: i32 = -10;
-
-/// The opcode of an auth packet.
-pub(super) const OP_AUTH: i32 = 100;
-
 impl Arrival {
+    /// The session handshake (Java counts it as a `createSession`).
+    pub(super) fn handshake(at: Instant) -> Self {
+        Self {
+            at,
+            op: Some(OpCode::CreateSession),
+            xid: 0,
+        }
+    }
+
     /// A request frame (after the handshake): xid and opcode are the first two big-endian ints
     /// of its header (0 when the frame is too short to hold them).
     pub(super) fn of_request(frame: &[u8], at: Instant) -> Self {
@@ -171,8 +176,32 @@ impl Arrival {
         Self {
             at,
             xid: int(0),
-            op: int(4),
+            op: OpCode::from_code(int(4)),
         }
+    }
+
+    /// Whether the request changes state: Java counts those in `updatelatency` (they carry a
+    /// txn header), the rest in `readlatency`.
+    pub(super) fn is_update(self) -> bool {
+        use OpCode as Op;
+        matches!(
+            self.op,
+            Some(
+                Op::Create
+                    | Op::Create2
+                    | Op::CreateContainer
+                    | Op::CreateTtl
+                    | Op::Delete
+                    | Op::DeleteContainer
+                    | Op::SetData
+                    | Op::SetAcl
+                    | Op::Check
+                    | Op::Multi
+                    | Op::Reconfig
+                    | Op::CreateSession
+                    | Op::CloseSession
+            )
+        )
     }
 }
 
@@ -187,11 +216,10 @@ pub(super) struct ConnStats {
     pub(super) last_zxid: i64,
     /// When the last reply went out, ms on the server's monotonic clock (`lresp`).
     pub(super) last_response_ms: i64,
+    /// Latency of the last request, ms (`llat`).
     pub(super) last_latency_ms: u64,
-    pub(super) min_latency_ms: u64,
-    pub(super) max_latency_ms: u64,
-    pub(super) total_latency_ms: u64,
-    pub(super) count: u64,
+    /// Every request's latency, ms (`minlat`, `avglat`, `maxlat`).
+    pub(super) latency: Summary,
 }
 
 impl Default for ConnStats {
@@ -202,10 +230,7 @@ impl Default for ConnStats {
             last_zxid: -1,
             last_response_ms: 0,
             last_latency_ms: 0,
-            min_latency_ms: 0,
-            max_latency_ms: 0,
-            total_latency_ms: 0,
-            count: 0,
+            latency: Summary::default(),
         }
     }
 }
@@ -213,7 +238,7 @@ impl Default for ConnStats {
 impl ConnStats {
     /// The reply to `request` went out `latency_ms` after it arrived, carrying `zxid`.
     pub(super) fn answered(&mut self, request: Arrival, zxid: i64, latency_ms: u64, now_ms: i64) {
-        if let Some(name) = op_name(request.op) {
+        if let Some(name) = request.op.and_then(op_name) {
             self.last_op = name;
         }
         if request.xid >= 0 {
@@ -222,59 +247,46 @@ impl ConnStats {
         self.last_zxid = zxid;
         self.last_response_ms = now_ms;
         self.last_latency_ms = latency_ms;
-        if self.count == 0 || latency_ms < self.min_latency_ms {
-            self.min_latency_ms = latency_ms;
-        }
-        self.max_latency_ms = self.max_latency_ms.max(latency_ms);
-        self.total_latency_ms += latency_ms;
-        self.count += 1;
+        self.latency.record(latency_ms);
     }
 
     /// Java prints the integer average.
     pub(super) fn avg_latency_ms(&self) -> u64 {
-        self.total_latency_ms.checked_div(self.count).unwrap_or(0)
+        self.latency
+            .sum
+            .checked_div(self.latency.count)
+            .unwrap_or(0)
     }
 }
 
-/// The `lop` names of Java 3.8.0's `FinalRequestProcessor`, by opcode (`None`: it leaves `lop`
-/// as it was).
-fn op_name(op: i32) -> Option<&'static str> {
+/// The `lop` names of Java 3.8.0's `FinalRequestProcessor` (`None`: it leaves `lop` as it was).
+fn op_name(op: OpCode) -> Option<&'static str> {
+    use OpCode as Op;
     Some(match op {
-        -11 => "CLOS",
-        -10 => "SESS",
-        1 | 15 | 19 | 21 => "CREA",
-        2 | 20 => "DELE",
-        3 => "EXIS",
-        4 => "GETD",
-        5 => "SETD",
-        6 => "GETA",
-        7 => "SETA",
-        8 | 12 => "GETC",
-        9 => "SYNC",
-        11 => "PING",
-        13 => "CHEC",
-        14 => "MULT",
-        16 => "RECO",
-        17 => "CHKW",
-        18 => "REMW",
-        22 => "MLTR",
-        101 => "SETW",
-        103 => "GETE",
-        104 => "GETACN",
-        105 => "STW2",
-        106 => "ADDW",
-        107 => "HOMI",
-        _ => return None,
+        Op::CloseSession => "CLOS",
+        Op::CreateSession => "SESS",
+        Op::Create | Op::Create2 | Op::CreateContainer | Op::CreateTtl => "CREA",
+        Op::Delete | Op::DeleteContainer => "DELE",
+        Op::Exists => "EXIS",
+        Op::GetData => "GETD",
+        Op::SetData => "SETD",
+        Op::GetAcl => "GETA",
+        Op::SetAcl => "SETA",
+        Op::GetChildren | Op::GetChildren2 => "GETC",
+        Op::Sync => "SYNC",
+        Op::Ping => "PING",
+        Op::Check => "CHEC",
+        Op::Multi => "MULT",
+        Op::Reconfig => "RECO",
+        Op::CheckWatches => "CHKW",
+        Op::RemoveWatches => "REMW",
+        Op::MultiRead => "MLTR",
+        Op::SetWatches => "SETW",
+        Op::GetEphemerals => "GETE",
+        Op::GetAllChildrenNumber => "GETACN",
+        Op::SetWatches2 => "STW2",
+        Op::AddWatch => "ADDW",
+        Op::WhoAmI => "HOMI",
+        Op::Notification | Op::Auth | Op::Sasl | Op::Error => return None,
     })
-}
-
-/// Whether a request with opcode `op` changes state: Java counts those in `updatelatency` (they
-/// carry a txn header), the rest in `readlatency`: create, delete, setData, setACL, check, multi,
-/// create2, reconfig, createContainer, deleteContainer, createTTL, closeSession and the session
-/// handshake.
-pub(super) fn is_update(op: i32) -> bool {
-    matches!(
-        op,
-        1 | 2 | 5 | 7 | 13 | 14 | 15 | 16 | 19 | 20 | 21 | -11 | OP_CREATE_SESSION
-    )
 }
