@@ -15,9 +15,7 @@ use zoorepl_core::node::{Node, Recovered};
 use zoorepl_core::time::Instant;
 use zoorepl_io::config::ServerConfig;
 use zoorepl_io::server::{self, DiskError, ServerOptions, SnapshotSink, StartupFigures};
-use zoorepl_io::storage::{
-    tree_codec, FileStorage, SnapshotWriter, StorageOptions, StoredSnapshot,
-};
+use zoorepl_io::storage::{tree_codec, FileStorage, SnapshotWriter, StorageOptions};
 
 /// Exit code for a bad configuration.
 pub const EXIT_CONFIG: i32 = 2;
@@ -141,24 +139,20 @@ fn recover(
     let started = std::time::Instant::now();
     let mut opts = StorageOptions::new(&config.data_dir, &config.data_log_dir);
     opts.prealloc_bytes = config.prealloc_kb * 1024;
-    // The snapshot is decoded on a second thread while the log is read.
-    let decode = |snapshot: Option<&StoredSnapshot>| {
-        let decoded = match snapshot {
-            Some(snapshot) => snapshot
-                .reader()
-                .map_err(|e| e.to_string())
-                .and_then(|mut r| tree_codec::read_state(&mut r))
-                .map_err(|e| fatal(EXIT_RECOVERY, format!("snapshot at {}: {e}", snapshot.zxid))),
-            None => Ok(Recovered::default()),
-        };
-        (decoded, started.elapsed())
-    };
-    let (storage, loaded, (decoded, snap_loaded)) =
-        FileStorage::open_with(opts, decode).map_err(|e| fatal(EXIT_RECOVERY, e.to_string()))?;
+    let (storage, loaded) =
+        FileStorage::open(opts).map_err(|e| fatal(EXIT_RECOVERY, e.to_string()))?;
     tracing::info!("recovery: {:?}", loaded.report);
-    let mut recovered = decoded?;
-    let snapshot_zxid = recovered.tree.last_applied();
-    let txns_loaded = loaded.log.iter().filter(|t| t.zxid > snapshot_zxid).count() as u64;
+    let mut recovered = match &loaded.snapshot {
+        Some(snapshot) => snapshot
+            .reader()
+            .map_err(|e| e.to_string())
+            .and_then(|mut r| tree_codec::read_state(&mut r))
+            .map_err(|e| fatal(EXIT_RECOVERY, format!("snapshot at {}: {e}", snapshot.zxid)))?,
+        None => Recovered::default(),
+    };
+    // Storage open (which also reads the log) and the snapshot's decode.
+    let snap_loaded = started.elapsed();
+    let txns_loaded = loaded.log.len() as u64;
     recovered.log = loaded.log;
     (recovered.accepted_epoch, recovered.current_epoch) = loaded.epochs;
     let node_config = match myid {

@@ -35,24 +35,6 @@ impl FileStorage {
     /// # Panics
     /// When `segment_bytes` is 0.
     pub fn open(opts: StorageOptions) -> Result<(Self, Loaded), RecoveryError> {
-        let (storage, loaded, ()) = Self::open_with(opts, |_| ())?;
-        Ok((storage, loaded))
-    }
-
-    /// [`Self::open`], running `on_snapshot` on the chosen snapshot (verified, or `None`) on a
-    /// second thread while this one reads the log: a restart decodes a big snapshot and reads
-    /// the txns after it at the same time. Its result comes back beside the storage.
-    ///
-    /// # Errors
-    /// As [`Self::open`]. `on_snapshot` runs only once the snapshot is chosen, so not when
-    /// choosing it fails; if reading the log fails, its result is dropped.
-    ///
-    /// # Panics
-    /// When `segment_bytes` is 0, or when `on_snapshot` panics.
-    pub fn open_with<T: Send>(
-        opts: StorageOptions,
-        on_snapshot: impl FnOnce(Option<&super::StoredSnapshot>) -> T + Send,
-    ) -> Result<(Self, Loaded, T), RecoveryError> {
         assert!(opts.segment_bytes > 0, "segment_bytes must be positive");
         let log_dir = opts.log_dir();
         let snap_dir = opts.snap_dir();
@@ -68,18 +50,7 @@ impl FileStorage {
         let (snapshot, skipped) = snapshot::load_newest(&snap_dir)?;
         report.skipped_snapshots = skipped;
         let base = snapshot.as_ref().map_or(Zxid::ZERO, |s| s.zxid);
-        let (log, decoded) = std::thread::scope(|scope| {
-            let decoding = std::thread::Builder::new()
-                .name("zoorepl-recover".into())
-                .spawn_scoped(scope, || on_snapshot(snapshot.as_ref()))
-                .expect("spawning the recovery thread");
-            let log = read_log(&log_dir, base, &mut report);
-            let decoded = decoding
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (log, decoded)
-        });
-        let log = log?;
+        let log = read_log(&log_dir, base, &mut report)?;
         let current = match log.current {
             Some((path, end)) => Some(Segment::reopen(path, end)?),
             None => None,
@@ -115,7 +86,7 @@ impl FileStorage {
             epochs,
             report,
         };
-        Ok((storage, loaded, decoded))
+        Ok((storage, loaded))
     }
 }
 
@@ -136,12 +107,14 @@ fn read_log(
         current: None,
     };
     let count = segments.len();
-    let starts: Vec<Zxid> = segments.iter().map(|(first, _)| *first).collect();
-    for (index, (name_zxid, path)) in segments.into_iter().enumerate() {
+    // Segments are sorted by first zxid: every one before the last that starts at or below
+    // `base` ends before the snapshot.
+    let first_needed = segments
+        .iter()
+        .rposition(|(first, _)| *first <= base)
+        .unwrap_or(0);
+    for (index, (name_zxid, path)) in segments.into_iter().enumerate().skip(first_needed) {
         let is_last = index + 1 == count;
-        if starts.get(index + 1).is_some_and(|next| *next <= base) {
-            continue;
-        }
         let Some(scanned) = read_segment(&path, name_zxid, is_last, report)? else {
             continue;
         };
