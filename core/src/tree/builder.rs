@@ -61,11 +61,11 @@ impl TreeBuilder {
 
     /// The finished tree, once its digest is the `digest` the sender recorded.
     ///
-    /// Every other invariant was checked as the nodes came in ([`Self::insert`]): links, child
-    /// counts against create counters, zxid order, indexes, the ACL cache and the size figure
-    /// are kept by construction. That is what keeps a restart with a million znodes from
-    /// walking the tree a second time; debug builds still walk it and panic if construction
-    /// let anything through (a bug in the builder).
+    /// Every other invariant was checked as each node came in, or is kept by construction:
+    /// links, child counts against create counters, zxid order, built-in kinds, indexes, the ACL
+    /// cache and the size figure. That is what keeps a restart with a million znodes from
+    /// walking the tree a second time; debug builds still walk it and panic if construction let
+    /// anything through (a bug in the builder).
     ///
     /// # Errors
     /// The builder's earlier error, [`SnapshotError::Invalid`] for no nodes or a missing

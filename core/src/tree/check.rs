@@ -98,7 +98,8 @@ impl DataTree {
         if node.ephemeral_owner().is_some() && !node.children.is_empty() {
             return Err(format!("ephemeral {p} has children"));
         }
-        let counted = node.children.len() - path::builtin_child_count(p).min(node.children.len());
+        let counted =
+            node.children.len() - path::builtin_children(p).len().min(node.children.len());
         let counter = node.cversion;
         // After 2^31 creates the counter wraps negative (as Java's int does); skip it then.
         if counter >= 0 && usize::try_from(counter).expect("non-negative") < counted {

@@ -407,11 +407,12 @@ impl DataTree {
         if parent.children.insert(name.to_owned()).is_some() {
             return Err("duplicate node");
         }
-        if path::builtin_child_count(parent_path) > 0 && path::is_builtin(path) {
-            return Ok(());
+        let builtins = path::builtin_children(parent_path);
+        if builtins.contains(&name) {
+            return Ok(()); // Not counted by the create counter.
         }
-        let builtins = path::builtin_children_linked(parent_path, &parent.children);
-        let counted = parent.children.len() - builtins;
+        let linked = builtins.iter().filter(|b| parent.children.contains(**b));
+        let counted = parent.children.len() - linked.count();
         // After 2^31 creates the counter wraps negative (as Java's int does); skip it then.
         if let Ok(counter) = usize::try_from(parent.cversion) {
             if counter < counted {

@@ -85,14 +85,14 @@ pub fn is_reserved_undeletable(path: &str) -> bool {
     matches!(path, ROOT | ZOOKEEPER | QUOTA | CONFIG)
 }
 
-/// How many of a node's children are built-in (never "created", so never counted by the stored
-/// create counter): `/` has `/zookeeper`, `/zookeeper` has `quota` and `config`.
+/// The names of a node's built-in children (never "created", so never counted by the stored
+/// create counter): `/` has `zookeeper`, `/zookeeper` has `quota` and `config`.
 #[must_use]
-pub(crate) fn builtin_child_count(path: &str) -> usize {
+pub(crate) fn builtin_children(path: &str) -> &'static [&'static str] {
     match path {
-        ROOT => 1,
-        ZOOKEEPER => 2,
-        _ => 0,
+        ROOT => &["zookeeper"],
+        ZOOKEEPER => &["quota", "config"],
+        _ => &[],
     }
 }
 
@@ -100,18 +100,6 @@ pub(crate) fn builtin_child_count(path: &str) -> usize {
 #[must_use]
 pub(crate) fn is_builtin(path: &str) -> bool {
     matches!(path, ZOOKEEPER | QUOTA | CONFIG)
-}
-
-/// How many of the built-in children of `path` are among `children` (names) so far: the count
-/// [`builtin_child_count`] reaches once the tree is complete.
-#[must_use]
-pub(crate) fn builtin_children_linked(path: &str, children: &imbl::OrdSet<String>) -> usize {
-    let names: &[&str] = match path {
-        ROOT => &["zookeeper"],
-        ZOOKEEPER => &["quota", "config"],
-        _ => &[],
-    };
-    names.iter().filter(|n| children.contains(**n)).count()
 }
 
 /// The sequential suffix Java appends: the counter as `%010d` (a negative counter after overflow

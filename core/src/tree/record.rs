@@ -91,7 +91,7 @@ impl NodeOwned {
         (self.path, node)
     }
 
-    /// The ACL as decoded (the caller interns it before [`Self::into_znode`]).
+    /// The ACL as decoded (the caller interns it before [`Self::into_path_and_znode`]).
     pub(super) fn acl(&self) -> &[Acl] {
         &self.acl
     }
